@@ -85,7 +85,7 @@ ENTRIES: tuple[Entry, ...] = (
             ),
         ),
         format="NumPy .npz with x_train (60000x28x28 uint8), y_train, x_test (10000x28x28), y_test",
-        fixture="helpers.data.fixtures.images:write_mnist_npz",
+        fixture="helpers.data.fixtures.small_images:write_mnist_npz",
         size_mb=11.5,
     ),
     Entry(
@@ -103,7 +103,7 @@ ENTRIES: tuple[Entry, ...] = (
             )
         ),
         format="four gzipped IDX files (the original Fashion-MNIST release layout)",
-        fixture="helpers.data.fixtures.images:write_fashion_mnist",
+        fixture="helpers.data.fixtures.small_images:write_fashion_mnist",
         size_mb=30,
         sha256_note=_NOT_SEEN,
     ),
@@ -169,7 +169,7 @@ ENTRIES: tuple[Entry, ...] = (
             description=description,
             files=(RemoteFile(name, member=name, is_dir=True),),
             format="image folders: <name>/train/<class>/*.jpg and <name>/test/<class>/*.jpg",
-            fixture="helpers.data.fixtures.images:write_food_folders",
+            fixture="helpers.data.fixtures.food:write_food_folders",
             archive_url=f"{_ZTM}/food_vision/{name}.zip",
             size_mb=size_mb,
             sha256_note=_NOT_SEEN,
