@@ -1,0 +1,89 @@
+"""Keras callbacks the course uses: a learning-rate finder and TensorBoard logging."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from pathlib import Path
+
+import keras
+import matplotlib.pyplot as plt
+import numpy as np
+
+
+class LearningRateFinder(keras.callbacks.Callback):
+    """Raise the learning rate exponentially each batch and record the loss.
+
+    Train for about ``num_steps`` batches with this callback, then look at
+    :meth:`plot`: a good learning rate sits where the loss falls fastest, roughly ten
+    times below the rate at which it is lowest. Training stops by itself once the loss
+    explodes (four times its best value) or becomes NaN.
+    """
+
+    def __init__(self, start_lr: float = 1e-6, end_lr: float = 1.0, num_steps: int = 100):
+        super().__init__()
+        if not 0 < start_lr < end_lr:
+            raise ValueError(f"Need 0 < start_lr < end_lr, got start_lr={start_lr}, end_lr={end_lr}.")
+        if num_steps < 2:
+            raise ValueError(f"num_steps must be at least 2, got {num_steps}.")
+        self.start_lr, self.end_lr, self.num_steps = start_lr, end_lr, num_steps
+        self.factor = (end_lr / start_lr) ** (1 / (num_steps - 1))
+        self.learning_rates: list[float] = []
+        self.losses: list[float] = []
+        self._step = 0
+        self._best = math.inf
+
+    def on_train_begin(self, logs=None):
+        self._step, self._best = 0, math.inf
+        self.learning_rates, self.losses = [], []
+        self.model.optimizer.learning_rate.assign(self.start_lr)
+
+    def on_train_batch_end(self, batch, logs=None):
+        loss = float((logs or {}).get("loss", math.nan))
+        lr = self.start_lr * self.factor**self._step
+        self.learning_rates.append(lr)
+        self.losses.append(loss)
+        self._best = min(self._best, loss)
+        self._step += 1
+        if math.isnan(loss) or loss > 4 * self._best or self._step >= self.num_steps:
+            self.model.stop_training = True
+            return
+        self.model.optimizer.learning_rate.assign(self.start_lr * self.factor**self._step)
+
+    def suggestion(self) -> float:
+        """The learning rate ten times below the one with the lowest recorded loss."""
+        if not self.losses:
+            raise ValueError("No losses recorded yet: call fit() with this callback first.")
+        return self.learning_rates[int(np.nanargmin(self.losses))] / 10
+
+    def plot(self, ax=None):
+        """Plot loss against learning rate (log scale) and mark the suggestion."""
+        if not self.losses:
+            raise ValueError("No losses recorded yet: call fit() with this callback first.")
+        ax = ax or plt.subplots(figsize=(7, 4))[1]
+        ax.semilogx(self.learning_rates, self.losses)
+        ax.axvline(self.suggestion(), color="tab:red", linestyle="--", label="suggestion")
+        ax.set(xlabel="learning rate (log scale)", ylabel="loss", title="Learning-rate finder")
+        ax.legend()
+        return ax
+
+
+def tensorboard_callback(experiment: str, log_root: str | Path = "logs") -> keras.callbacks.TensorBoard:
+    """A TensorBoard callback writing to ``<log_root>/<experiment>/<YYYYmmdd-HHMMSS>``.
+
+    View the logs with ``%load_ext tensorboard`` then ``%tensorboard --logdir logs``.
+    TensorBoard must be installed (TensorFlow 2.21 no longer pulls it in).
+
+    Raises:
+        ValueError: an empty experiment name or one with a path separator.
+        ImportError: tensorboard is not installed, with the command that installs it.
+    """
+    if not experiment or "/" in experiment or "\\" in experiment:
+        raise ValueError(f"experiment must be a plain, non-empty name, got {experiment!r}.")
+    try:
+        import tensorboard  # noqa: F401
+    except ImportError:
+        raise ImportError("The TensorBoard callback needs tensorboard: `pip install tensorboard`.") from None
+    log_dir = Path(log_root) / experiment / dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    print(f"TensorBoard logs: {log_dir}")
+    return keras.callbacks.TensorBoard(log_dir=str(log_dir))

@@ -1,0 +1,205 @@
+"""Plots the notebooks share: training curves, predictions, decision boundaries, confusion matrices."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+from sklearn.metrics import ConfusionMatrixDisplay
+
+
+def _history_dict(history) -> dict[str, list[float]]:
+    data = getattr(history, "history", history)
+    if not isinstance(data, dict) or not data:
+        raise ValueError("Pass the History returned by model.fit() (or its .history dict); it is empty.")
+    return data
+
+
+def plot_loss_curves(history, metrics: Sequence[str] | None = None, require_validation: bool = True):
+    """Plot training against validation curves, one panel per metric.
+
+    Args:
+        history: the ``History`` from ``model.fit`` or its ``.history`` dict.
+        metrics: names such as ``("loss", "accuracy")``; default: every training metric.
+        require_validation: raise if there are no validation curves (the plot's point is
+            comparing the two); set False to plot training curves alone.
+
+    Raises:
+        ValueError: a metric is not in the history, or validation curves are missing.
+    """
+    data = _history_dict(history)
+    metrics = list(metrics or [k for k in data if not k.startswith("val_") and k != "learning_rate"])
+    for name in metrics:
+        if name not in data:
+            raise ValueError(f"{name!r} is not in this history; it has {sorted(data)}.")
+        if require_validation and f"val_{name}" not in data:
+            raise ValueError(
+                f"The history has no 'val_{name}': pass validation_data to fit(), or call "
+                "plot_loss_curves(..., require_validation=False) to plot training curves alone."
+            )
+    fig, axes = plt.subplots(1, len(metrics), figsize=(5 * len(metrics), 3.5), squeeze=False)
+    for ax, name in zip(axes[0], metrics, strict=True):
+        epochs = np.arange(1, len(data[name]) + 1)
+        ax.plot(epochs, data[name], label="training")
+        if f"val_{name}" in data:
+            ax.plot(epochs, data[f"val_{name}"], label="validation")
+        ax.set(title=name, xlabel="epoch")
+        ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def compare_histories(before, after, metrics: Sequence[str] = ("loss", "accuracy")):
+    """Plot two consecutive trainings (e.g. feature extraction, then fine-tuning) as one run.
+
+    A vertical line marks where the second training started.
+
+    Raises:
+        ValueError: a metric or its validation curve is missing from either history.
+    """
+    first, second = _history_dict(before), _history_dict(after)
+    fig, axes = plt.subplots(1, len(metrics), figsize=(5 * len(metrics), 3.5), squeeze=False)
+    for ax, name in zip(axes[0], metrics, strict=True):
+        for key in (name, f"val_{name}"):
+            for label, data in (("first", first), ("second", second)):
+                if key not in data:
+                    raise ValueError(f"The {label} history has no {key!r}; it has {sorted(data)}.")
+        split = len(first[name])
+        for key, label in ((name, "training"), (f"val_{name}", "validation")):
+            values = list(first[key]) + list(second[key])
+            ax.plot(np.arange(1, len(values) + 1), values, label=label)
+        ax.axvline(split + 0.5, color="grey", linestyle="--", label="second phase starts")
+        ax.set(title=name, xlabel="epoch")
+        ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def plot_confusion_matrix(y_true, y_pred, class_names=None, normalize: str | None = None, ax=None):
+    """A readable confusion matrix (``sklearn.metrics.ConfusionMatrixDisplay``).
+
+    ``normalize`` is None (counts), "true", "pred" or "all". Long class names are
+    rotated; large matrices get a bigger figure.
+
+    Raises:
+        ValueError: lengths differ, or ``class_names`` has the wrong length.
+    """
+    y_true, y_pred = np.asarray(y_true).ravel(), np.asarray(y_pred).ravel()
+    if len(y_true) != len(y_pred):
+        raise ValueError(f"y_true has {len(y_true)} labels but y_pred has {len(y_pred)}.")
+    labels = np.unique(np.concatenate([y_true, y_pred]))
+    if class_names is not None:
+        labels = np.arange(len(class_names))
+        if y_true.size and (y_true.max() >= len(class_names) or y_pred.max() >= len(class_names)):
+            raise ValueError(f"Labels go up to {max(y_true.max(), y_pred.max())} but only "
+                             f"{len(class_names)} class_names were given.")
+    size = max(4, 0.6 * len(labels) + 2)
+    ax = ax or plt.subplots(figsize=(size, size))[1]
+    ConfusionMatrixDisplay.from_predictions(
+        y_true, y_pred, labels=labels, display_labels=class_names, normalize=normalize,
+        ax=ax, cmap="Blues", colorbar=False, values_format=".2f" if normalize else "d",
+        xticks_rotation=45 if len(labels) > 4 else "horizontal",
+    )
+    ax.set_title("Confusion matrix" + (f" (normalized over {normalize})" if normalize else ""))
+    return ax
+
+
+def plot_decision_boundary(model, X, y, ax=None, resolution: int = 200):
+    """Colour the plane by the model's predicted class and scatter the data on top.
+
+    Works with a sigmoid output (one unit) or a softmax output (one unit per class),
+    and with any object whose ``predict`` takes an (n, 2) array.
+
+    Raises:
+        ValueError: ``X`` is not of shape (n, 2), or ``y`` has a different length.
+    """
+    X, y = np.asarray(X, dtype="float32"), np.asarray(y).ravel()
+    if X.ndim != 2 or X.shape[1] != 2:
+        raise ValueError(f"plot_decision_boundary needs X of shape (n, 2) (two features), got {X.shape}.")
+    if len(X) != len(y):
+        raise ValueError(f"X has {len(X)} rows but y has {len(y)} labels.")
+    pad = 0.1 * (X.max(axis=0) - X.min(axis=0))
+    (x_min, y_min), (x_max, y_max) = X.min(axis=0) - pad, X.max(axis=0) + pad
+    xx, yy = np.meshgrid(np.linspace(x_min, x_max, resolution), np.linspace(y_min, y_max, resolution))
+    grid = np.c_[xx.ravel(), yy.ravel()].astype("float32")
+    try:
+        scores = np.asarray(model.predict(grid, verbose=0))
+    except TypeError:  # sklearn models take no verbose argument
+        scores = np.asarray(model.predict(grid))
+    if scores.ndim == 2 and scores.shape[1] > 1:
+        classes = scores.argmax(axis=1)
+    else:
+        classes = (scores.ravel() > 0.5).astype(int)
+    ax = ax or plt.subplots(figsize=(5, 5))[1]
+    ax.contourf(xx, yy, classes.reshape(xx.shape), cmap="RdYlBu", alpha=0.6)
+    ax.scatter(X[:, 0], X[:, 1], c=y, s=12, cmap="RdYlBu", edgecolors="k", linewidths=0.3)
+    ax.set(xlim=(x_min, x_max), ylim=(y_min, y_max), title="Decision boundary")
+    return ax
+
+
+def plot_random_predictions(images, y_true, probabilities, class_names, n: int = 9, seed: int = 0):
+    """A grid of random images titled "predicted (confidence) / true", wrong ones in red.
+
+    Raises:
+        ValueError: lengths differ, ``n`` exceeds the number of images, or the
+            probabilities do not have one column per class.
+    """
+    images, y_true, probabilities = np.asarray(images), np.asarray(y_true).ravel(), np.asarray(probabilities)
+    if not len(images) == len(y_true) == len(probabilities):
+        raise ValueError(f"Got {len(images)} images, {len(y_true)} labels and "
+                         f"{len(probabilities)} rows of probabilities: they must match.")
+    if probabilities.ndim != 2 or probabilities.shape[1] != len(class_names):
+        raise ValueError(f"probabilities must have shape (n, {len(class_names)}), got {probabilities.shape}.")
+    if not 0 < n <= len(images):
+        raise ValueError(f"n must be between 1 and {len(images)}, got {n}.")
+    chosen = np.random.default_rng(seed).choice(len(images), size=n, replace=False)
+    cols = int(np.ceil(np.sqrt(n)))
+    rows = int(np.ceil(n / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(2.6 * cols, 2.8 * rows), squeeze=False)
+    for ax in axes.ravel():
+        ax.axis("off")
+    for ax, i in zip(axes.ravel(), chosen, strict=False):
+        image = images[i]
+        ax.imshow(image.squeeze(), cmap="binary" if image.ndim == 2 or image.shape[-1] == 1 else None)
+        predicted = int(probabilities[i].argmax())
+        colour = "tab:green" if predicted == y_true[i] else "tab:red"
+        ax.set_title(f"{class_names[predicted]} ({probabilities[i].max():.0%})\ntrue: "
+                     f"{class_names[int(y_true[i])]}", color=colour, fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def plot_predictions(train_x, train_y, test_x, test_y, predictions, ax=None):
+    """One-feature regression: training data, test data and the model's test predictions.
+
+    Raises:
+        ValueError: ``predictions`` and ``test_x`` differ in length.
+    """
+    predictions = np.asarray(predictions).ravel()
+    if len(predictions) != len(np.asarray(test_x).ravel()):
+        raise ValueError(f"{len(predictions)} predictions for {len(np.asarray(test_x).ravel())} test inputs.")
+    ax = ax or plt.subplots(figsize=(7, 4))[1]
+    ax.scatter(np.ravel(train_x), np.ravel(train_y), s=10, c="tab:blue", label="training data")
+    ax.scatter(np.ravel(test_x), np.ravel(test_y), s=10, c="tab:green", label="test data")
+    ax.scatter(np.ravel(test_x), predictions, s=10, c="tab:red", label="predictions")
+    ax.legend()
+    return ax
+
+
+def plot_predicted_vs_actual(y_true, y_pred, ax=None):
+    """Scatter predictions against true values, with the line of perfect predictions.
+
+    Raises:
+        ValueError: lengths differ.
+    """
+    y_true, y_pred = np.asarray(y_true).ravel(), np.asarray(y_pred).ravel()
+    if len(y_true) != len(y_pred):
+        raise ValueError(f"y_true has {len(y_true)} values but y_pred has {len(y_pred)}.")
+    ax = ax or plt.subplots(figsize=(5, 5))[1]
+    ax.scatter(y_true, y_pred, s=8, alpha=0.6)
+    low, high = float(min(y_true.min(), y_pred.min())), float(max(y_true.max(), y_pred.max()))
+    ax.plot([low, high], [low, high], color="grey", linestyle="--", label="perfect prediction")
+    ax.set(xlabel="true value", ylabel="predicted value")
+    ax.legend()
+    return ax
