@@ -1,0 +1,297 @@
+"""Maintainer tool for the course notebooks: normalize, check and run them.
+
+    python tools/course.py format [--clear] [NOTEBOOK ...]   # rewrite into the normalized form
+    python tools/course.py check [NOTEBOOK ...]              # exit 1 and list every problem
+    python tools/course.py run [--profile fast|full] [--filter TEXT] [--inplace] [NOTEBOOK ...]
+
+With no NOTEBOOK, every ``notebooks/*.ipynb`` is used. ``make format``, ``make run`` and
+the test suite call this file; the format rules live here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import hashlib
+import os
+import re
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from helpers import profile, repo  # noqa: E402
+
+NOTEBOOK_DIR = ROOT / "notebooks"
+RUNS_DIR = ROOT / "runs"
+LINKS_PLACEHOLDER = "<!-- links -->"
+TITLE_RE = re.compile(r"^# (\d\d) · \S.*$")
+REQUIRED_HEADINGS = ("## Results", "## Exercises", "## Further reading")
+ACCELERATORS = {"GPU": {"gpuType": "T4"}, "TPU": {"gpuType": "V28"}}
+KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
+KEPT_CELL_METADATA = ("tags",)
+WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+# Output text that must never be committed: machine paths, fast-profile and fixture runs.
+FORBIDDEN_OUTPUT = {
+    "a fast-profile run": profile.FAST_OUTPUT_MARKER,
+    "a generated fixture": profile.FIXTURE_OUTPUT_MARKER,
+    "random weights": profile.RANDOM_WEIGHTS_OUTPUT_MARKER,
+}
+MACHINE_PATH_RE = re.compile(r"(/root/|/home/[\w.-]+/|/Users/[\w.-]+/|/work/|/tmp/|[A-Z]:\\Users\\)")
+
+SETUP_SOURCE = f'''\
+# Setup (the same in every notebook): on Colab, install the course's helpers package;
+# everywhere, check versions, seed every random generator and say what this run uses.
+import sys
+
+if "google.colab" in sys.modules:
+    %pip install -q "{repo.pip_spec()}"
+
+import keras
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import tensorflow as tf
+
+import helpers
+
+helpers.require_versions(tensorflow="2.16", keras="3.3")
+RUN = helpers.setup_notebook(seed=42)'''
+
+
+def links_line(relative_path: str) -> str:
+    """The Open-in-Colab and View-on-GitHub badges for a notebook at ``relative_path``."""
+    return (
+        f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
+        f"({repo.colab_url(relative_path)}) "
+        f"[![View on GitHub](https://img.shields.io/badge/View%20on-GitHub-181717?logo=github)]"
+        f"({repo.github_url(relative_path)})"
+    )
+
+
+def _relative(path: Path) -> str:
+    return path.resolve().relative_to(ROOT).as_posix()
+
+
+def _tags(cell) -> list[str]:
+    return list(cell.get("metadata", {}).get("tags", []))
+
+
+def _stable_id(cell, index: int, taken: set[str]) -> str:
+    digest = hashlib.sha1(f"{index}:{cell.source}".encode()).hexdigest()[:8]
+    while digest in taken:
+        digest = hashlib.sha1(digest.encode()).hexdigest()[:8]
+    return digest
+
+
+def normalize(nb, path: Path, clear: bool = False):
+    """Return a normalized copy of notebook ``nb`` stored at ``path``."""
+    nb = copy.deepcopy(nb)
+    nb.nbformat, nb.nbformat_minor = 4, 5
+    accelerator = nb.metadata.get("accelerator")
+    metadata = {"kernelspec": dict(KERNELSPEC), "language_info": {"name": "python"}}
+    if accelerator in ACCELERATORS:
+        metadata["accelerator"] = accelerator
+        metadata["colab"] = {"provenance": [], **ACCELERATORS[accelerator]}
+    nb.metadata = nbformat.from_dict(metadata)
+
+    taken: set[str] = set()
+    for index, cell in enumerate(nb.cells):
+        kept = {k: v for k, v in cell.get("metadata", {}).items() if k in KEPT_CELL_METADATA and v}
+        cell.metadata = nbformat.from_dict(kept)
+        if not cell.get("id") or cell.id in taken:
+            cell.id = _stable_id(cell, index, taken)
+        taken.add(cell.id)
+        if not cell.get("attachments"):
+            cell.pop("attachments", None)
+        if cell.cell_type != "code":
+            continue
+        if "setup" in _tags(cell):
+            cell.source = SETUP_SOURCE
+        if clear:
+            cell.outputs, cell.execution_count = [], None
+        for output in cell.outputs:
+            output.get("data", {}).pop(WIDGET_MIME, None)
+
+    if nb.cells and nb.cells[0].cell_type == "markdown":
+        lines = nb.cells[0].source.split("\n")
+        for i, line in enumerate(lines):
+            if line.strip() == LINKS_PLACEHOLDER or "colab-badge.svg" in line:
+                lines[i] = links_line(_relative(path))
+                break
+        nb.cells[0].source = "\n".join(lines)
+    return nb
+
+
+def _dump(nb) -> str:
+    return nbformat.writes(nb) + "\n"
+
+
+def _output_text(output) -> str:
+    if output.get("output_type") == "stream":
+        return output.get("text", "")
+    if output.get("output_type") == "error":
+        return "\n".join(output.get("traceback", []))
+    data = output.get("data", {})
+    return "\n".join(str(data[k]) for k in ("text/plain", "text/html", "text/markdown") if k in data)
+
+
+def check(path: Path) -> list[str]:
+    """Every way the notebook at ``path`` breaks the course format (empty list: none)."""
+    problems: list[str] = []
+    try:
+        text = path.read_text(encoding="utf-8")
+        nb = nbformat.reads(text, as_version=4)
+        nbformat.validate(nb)
+    except Exception as error:  # unreadable or invalid JSON is one problem, reported plainly
+        return [f"cannot be read as a valid notebook: {error}"]
+
+    if text != _dump(normalize(nb, path)):
+        problems.append("is not normalized (metadata, links or setup cell): run `make format`")
+    cells = nb.cells
+    header = cells[0].source if cells and cells[0].cell_type == "markdown" else ""
+    title = TITLE_RE.match(header.split("\n", 1)[0]) if header else None
+    if not title:
+        problems.append("first cell must be markdown starting with '# NN · Title'")
+    elif not path.name.startswith(title.group(1) + "_"):
+        problems.append(f"title number {title.group(1)} does not match the file name")
+    if links_line(_relative(path)) not in header:
+        problems.append(f"header must hold the Colab/GitHub links (write {LINKS_PLACEHOLDER!r}, then format)")
+    if "**Expected run time:**" not in header:
+        problems.append("header must state '**Expected run time:**'")
+    if len(cells) < 3 or "setup" not in _tags(cells[1]) or "parameters" not in _tags(cells[2]):
+        problems.append("cell 2 must be the 'setup'-tagged cell and cell 3 the 'parameters'-tagged cell")
+    if sum("parameters" in _tags(c) for c in cells) != 1:
+        problems.append("exactly one cell must be tagged 'parameters'")
+    markdown = "\n".join(c.source for c in cells if c.cell_type == "markdown")
+    for heading in REQUIRED_HEADINGS:
+        if not re.search(rf"^{re.escape(heading)}\b", markdown, flags=re.MULTILINE):
+            problems.append(f"missing the section heading {heading!r}")
+
+    code = [c for c in cells if c.cell_type == "code"]
+    has_outputs = any(c.outputs for c in code)
+    for number, cell in enumerate(code, start=1):
+        if cell.outputs and cell.execution_count is None:
+            problems.append(f"code cell {number} has outputs but no execution count (nbval rejects it)")
+        for output in cell.outputs:
+            text = _output_text(output)
+            if output.get("output_type") == "error":
+                problems.append(f"code cell {number} has a committed error output")
+            for what, marker in FORBIDDEN_OUTPUT.items():
+                if marker in text:
+                    problems.append(f"code cell {number} has output from {what} ({marker!r}): "
+                                    "commit outputs of a full run on real data only, or clear them")
+            if MACHINE_PATH_RE.search(text):
+                problems.append(f"code cell {number} output shows a path of the machine it ran on")
+    if has_outputs:
+        setup_text = "".join(_output_text(o) for o in code[0].outputs) if code else ""
+        if "profile: full" not in setup_text:
+            problems.append("has outputs, but the setup cell's output does not show 'profile: full'")
+    return problems
+
+
+def _paths(args_paths: list[str], name_filter: str | None = None) -> list[Path]:
+    paths = [Path(p) for p in args_paths] or sorted(NOTEBOOK_DIR.glob("*.ipynb"))
+    if name_filter:
+        paths = [p for p in paths if name_filter in p.name]
+    missing = [str(p) for p in paths if not p.is_file()]
+    if missing:
+        raise SystemExit(f"No such notebook: {', '.join(missing)}")
+    return paths
+
+
+def cmd_format(args) -> int:
+    for path in _paths(args.notebooks):
+        nb = nbformat.read(path, as_version=4)
+        new = _dump(normalize(nb, path, clear=args.clear))
+        if path.read_text(encoding="utf-8") != new:
+            path.write_text(new, encoding="utf-8")
+            print(f"formatted {_relative(path)}")
+    return 0
+
+
+def cmd_check(args) -> int:
+    failed = 0
+    for path in _paths(args.notebooks):
+        for problem in check(path):
+            print(f"{_relative(path)}: {problem}")
+            failed += 1
+    print(f"{failed} problem(s)" if failed else "all notebooks are in the course format")
+    return 1 if failed else 0
+
+
+@dataclass
+class RunResult:
+    name: str
+    status: str
+    seconds: float
+    headline: str
+
+
+def run_notebook(path: Path, run_profile: str, inplace: bool, timeout: int) -> RunResult:
+    """Execute one notebook headless with ``COURSE_PROFILE=run_profile``; save the executed copy."""
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+
+    os.environ[profile.PROFILE_ENV] = run_profile
+    nb = nbformat.read(path, as_version=4)
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                            resources={"metadata": {"path": str(path.parent)}})
+    start, status = time.perf_counter(), "ok"
+    try:
+        client.execute()
+    except CellExecutionError as error:
+        status = "FAILED: " + str(error).strip().splitlines()[-1][:160]
+    seconds = time.perf_counter() - start
+    outputs = "\n".join(_output_text(o) for c in nb.cells if c.cell_type == "code" for o in c.outputs)
+    found = re.findall(r"Headline metric: (.+)", outputs)
+    target = path if inplace and status == "ok" else RUNS_DIR / run_profile / path.name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(_dump(normalize(nb, path)), encoding="utf-8")
+    return RunResult(path.name, status, seconds, found[-1] if found else "-")
+
+
+def cmd_run(args) -> int:
+    if args.inplace and args.profile != "full":
+        raise SystemExit("--inplace only with --profile full: committed outputs come from full runs.")
+    results = []
+    for path in _paths(args.notebooks, args.filter):
+        print(f"running {path.name} ({args.profile}) ...", flush=True)
+        results.append(run_notebook(path, args.profile, args.inplace, args.timeout))
+        r = results[-1]
+        print(f"  {r.status:<8} {r.seconds:7.1f} s  {r.headline}", flush=True)
+    lines = [f"{r.name:<48} {r.status:<8} {r.seconds:7.1f} s  {r.headline}" for r in results]
+    summary = "\n".join([f"Summary ({args.profile} profile):", *lines])
+    print(summary)
+    (RUNS_DIR / args.profile).mkdir(parents=True, exist_ok=True)
+    (RUNS_DIR / args.profile / "summary.txt").write_text(summary + "\n", encoding="utf-8")
+    return 0 if all(r.status == "ok" for r in results) else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    fmt = sub.add_parser("format", help="normalize notebooks in place")
+    fmt.add_argument("--clear", action="store_true", help="also clear outputs and execution counts")
+    fmt.add_argument("notebooks", nargs="*")
+    chk = sub.add_parser("check", help="report notebooks that break the course format")
+    chk.add_argument("notebooks", nargs="*")
+    run = sub.add_parser("run", help="execute notebooks headless and summarize")
+    run.add_argument("--profile", choices=profile.PROFILES, default="fast")
+    run.add_argument("--filter", help="only notebooks whose file name contains this text")
+    run.add_argument("--inplace", action="store_true", help="save outputs into the notebook (full only)")
+    run.add_argument("--timeout", type=int, default=3600, help="seconds allowed per cell")
+    run.add_argument("notebooks", nargs="*")
+    args = parser.parse_args(argv)
+    return {"format": cmd_format, "check": cmd_check, "run": cmd_run}[args.command](args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
