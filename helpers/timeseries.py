@@ -1,0 +1,355 @@
+"""Time series helpers: chronological splits, windows, forecast metrics, N-BEATS.
+
+- :func:`split_index`, :func:`chronological_split`: the train/test cut, in time order;
+- :func:`make_windows` (built on ``keras.utils.timeseries_dataset_from_array``) and
+  :func:`split_windows`: ``(window, horizon)`` examples, and their split at a date
+  so that no test day is ever a training target;
+- :func:`mae`, :func:`mse`, :func:`rmse`, :func:`mape`, :func:`mase` and
+  :func:`evaluate_forecast`: forecast metrics with checked inputs;
+- :func:`block_reward`: Bitcoin's block subsidy on given dates (the halving feature);
+- :class:`NBeatsBlock`: the generic N-BEATS block (Oreshkin et al. 2019,
+  arXiv:1905.10437) as a Keras layer returning ``(backcast, forecast)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import keras
+import numpy as np
+import pandas as pd
+from sklearn import metrics as skm
+
+# --------------------------------------------------------------------------- splits
+
+
+def split_index(n: int, test_fraction: float = 0.2) -> int:
+    """Index of the first test step when the last ``test_fraction`` of ``n`` steps is the test set.
+
+    ``int(n * (1 - test_fraction))``, the same cut as ``values[:int(0.8 * n)]``.
+
+    Raises:
+        ValueError: ``test_fraction`` outside (0, 1), or a split that leaves one side empty.
+    """
+    if not 0.0 < test_fraction < 1.0:
+        raise ValueError(f"test_fraction must be between 0 and 1 (exclusive), got {test_fraction}.")
+    cut = int(n * (1.0 - test_fraction))
+    if cut < 1 or cut >= n:
+        raise ValueError(
+            f"Splitting {n} steps with test_fraction={test_fraction} leaves an empty train or test "
+            "set; use a longer series or another test_fraction."
+        )
+    return cut
+
+
+def chronological_split(values: Sequence | np.ndarray | pd.Series, test_fraction: float = 0.2):
+    """Split ``values`` in time order: the first steps train, the last ``test_fraction`` test.
+
+    Never shuffled: a shuffled split lets the model see days after the ones it is tested on.
+    Works on NumPy arrays, lists and pandas objects (positional slicing).
+
+    Returns:
+        ``(train, test)``, of the same type as ``values``.
+
+    Raises:
+        ValueError: see :func:`split_index`.
+    """
+    cut = split_index(len(values), test_fraction)
+    if isinstance(values, pd.Series | pd.DataFrame):
+        return values.iloc[:cut], values.iloc[cut:]
+    return values[:cut], values[cut:]
+
+
+# --------------------------------------------------------------------------- windows
+
+
+def make_windows(
+    series: Sequence[float] | np.ndarray, window: int, horizon: int = 1
+) -> tuple[np.ndarray, np.ndarray]:
+    """Turn a series into supervised examples: ``window`` past steps -> the next ``horizon`` steps.
+
+    Built on ``keras.utils.timeseries_dataset_from_array``. Example ``i`` uses steps
+    ``i .. i+window-1`` as input and steps ``i+window .. i+window+horizon-1`` as target,
+    so its first target step is ``i + window``.
+
+    Args:
+        series: shape ``(n,)`` (one variable) or ``(n, features)``; targets are taken from
+            the first column of a 2-D series.
+        window: number of input steps (>= 1).
+        horizon: number of steps to forecast (>= 1).
+
+    Returns:
+        ``(inputs, targets)``: ``inputs`` of shape ``(n - window - horizon + 1, window)``
+        (or ``(..., window, features)`` for a 2-D series) and ``targets`` of shape
+        ``(n - window - horizon + 1, horizon)``, both float32.
+
+    Raises:
+        ValueError: ``window``/``horizon`` < 1, a series of more than 2 dimensions, or a
+            series too short for a single example.
+    """
+    if int(window) != window or window < 1 or int(horizon) != horizon or horizon < 1:
+        raise ValueError(f"window and horizon must be integers >= 1, got window={window}, horizon={horizon}.")
+    values = np.asarray(series, dtype="float32")
+    if values.ndim not in (1, 2):
+        raise ValueError(f"series must be 1-D (n,) or 2-D (n, features), got shape {values.shape}.")
+    length = window + horizon
+    if len(values) < length:
+        raise ValueError(
+            f"A series of {len(values)} steps is too short for window={window} + horizon={horizon}; "
+            f"it needs at least {length} steps."
+        )
+    dataset = keras.utils.timeseries_dataset_from_array(
+        values, targets=None, sequence_length=length, sequence_stride=1, shuffle=False, batch_size=1024
+    )
+    full = np.concatenate([np.asarray(batch) for batch in dataset], axis=0)
+    inputs = full[:, :window]
+    targets = full[:, window:, 0] if values.ndim == 2 else full[:, window:]
+    return inputs, targets
+
+
+def split_windows(
+    inputs: np.ndarray, targets: np.ndarray, *, window: int, test_start: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Split windows from :func:`make_windows` at step ``test_start`` of the original series.
+
+    Test examples are those whose first target step is ``>= test_start``; training examples
+    are those whose *last* target step is ``< test_start``, so no test step is ever a
+    training target (for ``horizon > 1`` a few windows straddling the cut belong to neither).
+    Inputs of test examples may reach back into the training period: that is the past,
+    which a forecaster is allowed to see.
+
+    Returns:
+        ``(x_train, x_test, y_train, y_test)``.
+
+    Raises:
+        ValueError: mismatched lengths, or a ``test_start`` that leaves a side empty.
+    """
+    if len(inputs) != len(targets):
+        raise ValueError(f"inputs and targets differ in length: {len(inputs)} vs {len(targets)}.")
+    horizon = targets.shape[1] if targets.ndim == 2 else 1
+    first_target = np.arange(len(targets)) + window
+    test = first_target >= test_start
+    train = first_target + horizon - 1 < test_start
+    if not test.any() or not train.any():
+        raise ValueError(
+            f"test_start={test_start} leaves no {'test' if not test.any() else 'training'} windows "
+            f"(window={window}, horizon={horizon}, {len(targets)} windows)."
+        )
+    return inputs[train], inputs[test], targets[train], targets[test]
+
+
+# --------------------------------------------------------------------------- metrics
+
+
+def _pair(y_true, y_pred) -> tuple[np.ndarray, np.ndarray]:
+    true = np.asarray(y_true, dtype="float64")
+    pred = np.asarray(y_pred, dtype="float64")
+    if true.shape != pred.shape:
+        raise ValueError(
+            f"y_true and y_pred must have the same shape, got {true.shape} and {pred.shape}; "
+            "align forecasts with the days they forecast (e.g. squeeze a (n, 1) prediction)."
+        )
+    if true.size == 0:
+        raise ValueError("y_true and y_pred are empty; there is nothing to evaluate.")
+    if not (np.isfinite(true).all() and np.isfinite(pred).all()):
+        raise ValueError("y_true and y_pred must be finite (found NaN or inf).")
+    return true.ravel(), pred.ravel()
+
+
+def mae(y_true, y_pred) -> float:
+    """Mean absolute error, in the units of the series (``sklearn.metrics``).
+
+    Raises:
+        ValueError: different shapes, empty or non-finite input.
+    """
+    true, pred = _pair(y_true, y_pred)
+    return float(skm.mean_absolute_error(true, pred))
+
+
+def mse(y_true, y_pred) -> float:
+    """Mean squared error (``sklearn.metrics``). Raises ``ValueError`` as :func:`mae`."""
+    true, pred = _pair(y_true, y_pred)
+    return float(skm.mean_squared_error(true, pred))
+
+
+def rmse(y_true, y_pred) -> float:
+    """Root mean squared error (``sklearn.metrics``). Raises ``ValueError`` as :func:`mae`."""
+    true, pred = _pair(y_true, y_pred)
+    return float(skm.root_mean_squared_error(true, pred))
+
+
+def mape(y_true, y_pred) -> float:
+    """Mean absolute percentage error, in percent (100 * mean |(y - ŷ) / y|).
+
+    Raises:
+        ValueError: as :func:`mae`, and when ``y_true`` contains a zero (the percentage
+            error is undefined there; sklearn would silently divide by a tiny epsilon).
+    """
+    true, pred = _pair(y_true, y_pred)
+    if np.any(true == 0):
+        raise ValueError(
+            f"MAPE is undefined when y_true contains zeros ({int(np.sum(true == 0))} found); "
+            "use MAE or MASE for such series."
+        )
+    return 100.0 * float(skm.mean_absolute_percentage_error(true, pred))
+
+
+def naive_scale(series, seasonality: int = 1) -> float:
+    """MAE of the seasonal naive forecast on ``series``: mean |y[t] - y[t - seasonality]|.
+
+    This is the denominator of :func:`mase`.
+
+    Raises:
+        ValueError: a series of fewer than ``seasonality + 1`` finite values, or
+            ``seasonality`` < 1.
+    """
+    if int(seasonality) != seasonality or seasonality < 1:
+        raise ValueError(f"seasonality must be an integer >= 1, got {seasonality}.")
+    values = np.asarray(series, dtype="float64").ravel()
+    if len(values) <= seasonality or not np.isfinite(values).all():
+        raise ValueError(
+            f"The scaling series needs more than {seasonality} finite values, got {len(values)}."
+        )
+    return float(np.mean(np.abs(values[seasonality:] - values[:-seasonality])))
+
+
+def mase(y_true, y_pred, y_insample, seasonality: int = 1) -> float:
+    """Mean absolute scaled error: MAE divided by the in-sample MAE of the naive forecast.
+
+    ``mase = mae(y_true, y_pred) / naive_scale(y_insample, seasonality)`` (Hyndman &
+    Koehler 2006). Below 1, the forecast beats the one-step naive forecast *on the series
+    used for scaling*. Pass the training series for the textbook definition, or the test
+    series itself to scale by the naive forecast's own error on the test period.
+
+    Raises:
+        ValueError: as :func:`mae` and :func:`naive_scale`, and when the scale is zero
+            (a constant scaling series), where MASE is undefined.
+    """
+    error = mae(y_true, y_pred)
+    scale = naive_scale(y_insample, seasonality)
+    if scale == 0:
+        raise ValueError(
+            "MASE is undefined: the naive forecast has zero error on the scaling series (it is "
+            "constant); report MAE instead, or scale by a series that varies."
+        )
+    return error / scale
+
+
+def evaluate_forecast(y_true, y_pred, y_insample, seasonality: int = 1) -> dict[str, float]:
+    """All five metrics at once: ``{"mae", "mse", "rmse", "mape", "mase"}``.
+
+    Multi-step forecasts (shape ``(n, horizon)``) are scored over every forecast step.
+
+    Raises:
+        ValueError: see :func:`mae`, :func:`mape` and :func:`mase`.
+    """
+    return {
+        "mae": mae(y_true, y_pred),
+        "mse": mse(y_true, y_pred),
+        "rmse": rmse(y_true, y_pred),
+        "mape": mape(y_true, y_pred),
+        "mase": mase(y_true, y_pred, y_insample, seasonality),
+    }
+
+
+# --------------------------------------------------------------------------- features
+
+#: Bitcoin's block subsidy (BTC per block) and the day each value starts (UTC).
+HALVINGS: tuple[tuple[str, float], ...] = (
+    ("2009-01-03", 50.0),  # genesis block
+    ("2012-11-28", 25.0),
+    ("2016-07-09", 12.5),
+    ("2020-05-11", 6.25),
+    ("2024-04-20", 3.125),
+)
+
+
+def block_reward(dates) -> np.ndarray:
+    """The Bitcoin block reward in force on each date (a step function of the halvings).
+
+    The halving schedule is known years in advance, so a forecaster may use it as an
+    input for the very day it forecasts without peeking at the future.
+
+    Args:
+        dates: anything ``pandas.to_datetime`` understands (a DatetimeIndex, strings...).
+
+    Returns:
+        float32 array of rewards, one per date.
+
+    Raises:
+        ValueError: a date before the genesis block (2009-01-03), or unparseable dates.
+    """
+    try:
+        stamps = pd.DatetimeIndex(pd.to_datetime(dates))
+    except (ValueError, TypeError) as error:
+        raise ValueError(f"block_reward could not read the dates: {error}") from None
+    starts = pd.DatetimeIndex([pd.Timestamp(day) for day, _ in HALVINGS])
+    if stamps.tz is not None:
+        stamps = stamps.tz_convert(None)
+    if len(stamps) and stamps.min() < starts[0]:
+        raise ValueError(f"{stamps.min().date()} is before Bitcoin's genesis block (2009-01-03).")
+    rewards = np.array([reward for _, reward in HALVINGS], dtype="float32")
+    which = starts.searchsorted(stamps, side="right") - 1
+    return rewards[which]
+
+
+# --------------------------------------------------------------------------- N-BEATS
+
+
+@keras.saving.register_keras_serializable(package="course")
+class NBeatsBlock(keras.layers.Layer):
+    """The generic N-BEATS block (Oreshkin et al. 2019, arXiv:1905.10437, section 3.1).
+
+    A stack of ``n_layers`` fully connected ReLU layers, then one linear layer producing
+    the expansion coefficients θ of size ``input_size + horizon``. With the *generic*
+    basis the basis functions are learnt linear maps, so the coefficients are split
+    directly into the backcast (the block's reconstruction of its input, size
+    ``input_size``) and the forecast (size ``horizon``). The model subtracts each block's
+    backcast from the input of the next block and sums the blocks' forecasts (doubly
+    residual stacking).
+
+    Call returns ``(backcast, forecast)``.
+    """
+
+    def __init__(self, input_size: int, horizon: int, n_neurons: int = 512, n_layers: int = 4, **kwargs):
+        super().__init__(**kwargs)
+        for name, value in (("input_size", input_size), ("horizon", horizon),
+                            ("n_neurons", n_neurons), ("n_layers", n_layers)):
+            if int(value) != value or value < 1:
+                raise ValueError(f"NBeatsBlock {name} must be an integer >= 1, got {value}.")
+        self.input_size = int(input_size)
+        self.horizon = int(horizon)
+        self.n_neurons = int(n_neurons)
+        self.n_layers = int(n_layers)
+        self.hidden = [
+            keras.layers.Dense(self.n_neurons, activation="relu", name=f"fc{i + 1}")
+            for i in range(self.n_layers)
+        ]
+        self.theta = keras.layers.Dense(self.input_size + self.horizon, name="theta")
+
+    def build(self, input_shape) -> None:
+        if input_shape[-1] != self.input_size:
+            raise ValueError(
+                f"NBeatsBlock expects inputs with {self.input_size} features (its input_size), "
+                f"got shape {tuple(input_shape)}."
+            )
+        shape = tuple(input_shape)
+        for layer in self.hidden:
+            layer.build(shape)
+            shape = (*shape[:-1], self.n_neurons)
+        self.theta.build(shape)
+        super().build(input_shape)
+
+    def call(self, inputs):
+        x = inputs
+        for layer in self.hidden:
+            x = layer(x)
+        theta = self.theta(x)
+        return theta[..., : self.input_size], theta[..., self.input_size :]
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape[:-1], self.input_size), (*input_shape[:-1], self.horizon)
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "input_size": self.input_size, "horizon": self.horizon,
+                "n_neurons": self.n_neurons, "n_layers": self.n_layers}
