@@ -181,6 +181,102 @@ ENTRIES: tuple[Entry, ...] = (
             ("10_food_classes_all_data", "Food-101 subset: 10 classes, all training images", 500),
         )
     ),
+    # TF Hub modules (tfhub.dev now redirects to Kaggle Models). The compressed form of a
+    # handle is a .tar.gz of the SavedModel folder itself (saved_model.pb at its root),
+    # hence member=".". Loaded with helpers.hub.HubLayer; the fixtures have the same
+    # signatures and random weights.
+    *(
+        Entry(
+            name=name,
+            description=description,
+            files=(RemoteFile(f"hub/{folder}", member=".", is_dir=True),),
+            format=f"TF2 SavedModel folder (saved_model.pb, variables/): {signature}",
+            fixture=f"helpers.data.fixtures.savedmodels:{writer}",
+            archive_url=f"{handle}?tf-hub-format=compressed",
+            size_mb=size_mb,
+            sha256_note="the archive is served by Kaggle Models; no digest was published or seen offline",
+            kind="model",
+            extra={"hub_handle": handle, **extra},
+        )
+        for name, description, folder, handle, signature, writer, size_mb, extra in (
+            (
+                "universal_sentence_encoder",
+                "Universal Sentence Encoder v4 (DAN): English sentences -> 512-d vectors",
+                "universal_sentence_encoder_4",
+                "https://tfhub.dev/google/universal-sentence-encoder/4",
+                "module(tf.string [batch]) -> float32 [batch, 512]",
+                "write_sentence_encoder",
+                1000,  # about 1 GB
+                {"output_dim": 512},
+            ),
+            (
+                "efficientnet_b0_feature_vector",
+                "EfficientNet-B0 trained on ImageNet, classification head removed (TF Hub feature vector)",
+                "efficientnet_b0_feature_vector_1",
+                "https://tfhub.dev/tensorflow/efficientnet/b0/feature-vector/1",
+                "module(float32 [batch, 224, 224, 3] in [0, 1], training=False) -> float32 [batch, 1280]",
+                "write_image_feature_vector",
+                20,  # about
+                {"output_dim": 1280, "image_size": 224},
+            ),
+            (
+                "resnet_v2_50_feature_vector",
+                "ResNet-50 v2 trained on ImageNet, classification head removed (TF Hub feature vector)",
+                "resnet_v2_50_feature_vector_5",
+                "https://tfhub.dev/google/imagenet/resnet_v2_50/feature_vector/5",
+                "module(float32 [batch, 224, 224, 3] in [0, 1], training=False) -> float32 [batch, 2048]",
+                "write_image_feature_vector",
+                95,  # about
+                {"output_dim": 2048, "image_size": 224},
+            ),
+        )
+    ),
+    # ImageNet weights of keras.applications backbones without their classification
+    # head ("notop"): the very files keras.applications downloads into ~/.keras/models.
+    # Keras publishes md5 digests for them (in keras/src/applications/*.py), which
+    # helpers.pretrained checks; their sha256 is not published.
+    *(
+        Entry(
+            name=name,
+            description=description,
+            files=(RemoteFile(f"keras_applications/{filename}", url=f"{base}{filename}"),),
+            format="HDF5 weights file (Keras legacy .h5 layout), keras.applications with include_top=False",
+            fixture=None,  # no fixture: helpers.pretrained builds the model with random weights instead
+            size_mb=size_mb,
+            sha256_note="sha256 not published; Keras' md5 is in extra['md5'] and is checked on load",
+            kind="model",
+            extra={"application": application, "md5": md5},
+        )
+        for name, description, application, base, filename, md5, size_mb in (
+            (
+                "efficientnetv2b0_notop",
+                "keras.applications.EfficientNetV2B0 ImageNet weights, no top",
+                "EfficientNetV2B0",
+                f"{_GCS}/tensorflow/keras-applications/efficientnet_v2/",
+                "efficientnetv2-b0_notop.h5",
+                "893217f2bb855e2983157299931e43ff",
+                24,  # about
+            ),
+            (
+                "efficientnetb0_notop",
+                "keras.applications.EfficientNetB0 ImageNet weights, no top",
+                "EfficientNetB0",
+                f"{_GCS}/keras-applications/",
+                "efficientnetb0_notop.h5",
+                "50bc09e76180e00e4465e1a485ddc09d",
+                16,  # about
+            ),
+            (
+                "resnet50v2_notop",
+                "keras.applications.ResNet50V2 ImageNet weights, no top",
+                "ResNet50V2",
+                f"{_GCS}/tensorflow/keras-applications/resnet/",
+                "resnet50v2_weights_tf_dim_ordering_tf_kernels_notop.h5",
+                "fac2f116257151a9d068a22e544a4917",
+                95,  # about
+            ),
+        )
+    ),
 )
 
 REGISTRY: dict[str, Entry] = {entry.name: entry for entry in ENTRIES}
