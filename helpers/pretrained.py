@@ -1,0 +1,149 @@
+"""``keras.applications`` backbones with their ImageNet weights fetched through the data layer.
+
+``keras.applications.EfficientNetV2B0(weights="imagenet")`` downloads its weights into
+``~/.keras/models`` and fails without internet. :func:`pretrained_backbone` finds the
+same file through the course's data layer instead (cache, then mirror, then origin)
+and hands its path to ``weights=``. In the ``fast`` profile with no copy it builds the
+same architecture with random weights and prints a loud ``RANDOM WEIGHTS`` banner; in
+the ``full`` profile it stops with an error that names the file and where to put it.
+
+Example::
+
+    base = helpers.pretrained.pretrained_backbone("EfficientNetV2B0")
+    base.trainable = False
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import keras
+
+from helpers import data, profile
+
+__all__ = ["BACKBONES", "pretrained_backbone", "weights_file"]
+
+# keras.applications name -> registry entry of its ImageNet "notop" weights
+BACKBONES: dict[str, str] = {
+    "EfficientNetV2B0": "efficientnetv2b0_notop",
+    "EfficientNetB0": "efficientnetb0_notop",
+    "ResNet50V2": "resnet50v2_notop",
+}
+
+_BANNER = "!" * 78
+
+
+def _md5_of(path: Path) -> str:
+    digest = hashlib.md5(usedforsecurity=False)
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _check_name(name: str) -> str:
+    if name not in BACKBONES:
+        raise ValueError(
+            f"No ImageNet weights are registered for {name!r}. Known backbones: "
+            f"{', '.join(BACKBONES)} (spelled as in keras.applications)."
+        )
+    return BACKBONES[name]
+
+
+def _fetch_weights(name: str) -> data.Fetched | None:
+    entry = data.get_entry(_check_name(name))
+    try:
+        fetched = data.fetch(entry.name)
+    except data.DataNotFoundError:
+        if profile.is_fast():
+            return None
+        raise
+    expected = entry.extra.get("md5")
+    if expected and (actual := _md5_of(fetched.path)) != expected:
+        raise ValueError(
+            f"{fetched.path.name} ({fetched.source}) has md5 {actual}, but Keras publishes {expected} "
+            f"for it: the file is corrupt or a different version. Delete it and download it again "
+            f"from {entry.files[0].url}."
+        )
+    return fetched
+
+
+def weights_file(name: str) -> Path | None:
+    """The ImageNet "notop" weights file of backbone ``name``, found through the data layer.
+
+    Returns ``None`` in the ``fast`` profile when no copy is available (the caller then
+    uses random weights). The file's md5 is checked against the digest Keras publishes.
+
+    Raises:
+        ValueError: ``name`` is not one of :data:`BACKBONES`, or the file's md5 is not
+            the one Keras publishes (a corrupt or different file: delete it).
+        helpers.data.DataNotFoundError: ``full`` profile and the file is nowhere; the
+            message names the file, its origin and where to put it.
+    """
+    fetched = _fetch_weights(name)
+    return None if fetched is None else fetched.path
+
+
+def pretrained_backbone(
+    name: str = "EfficientNetV2B0",
+    input_shape: tuple[int, int, int] = (224, 224, 3),
+    include_top: bool = False,
+    pooling: str | None = "avg",
+    trainable: bool = False,
+) -> keras.Model:
+    """A ``keras.applications`` backbone with ImageNet weights, without its classifier.
+
+    Args:
+        name: ``"EfficientNetV2B0"``, ``"EfficientNetB0"`` or ``"ResNet50V2"``.
+        input_shape: (height, width, 3). EfficientNets take pixels in [0, 255] (they
+            rescale inside); ResNet50V2 wants ``keras.applications.resnet_v2.preprocess_input``.
+        include_top: must be ``False``: only the "notop" weights are registered.
+        pooling: ``"avg"`` (a feature vector per image), ``"max"`` or ``None`` (feature maps).
+        trainable: ``False`` (default) freezes the backbone for feature extraction.
+
+    The returned model has an attribute ``weights_source``: ``"cache"``, ``"mirror"``
+    or ``"origin"`` for ImageNet weights, ``"random"`` when the fast profile had to
+    build it with random weights (announced with a ``RANDOM WEIGHTS`` banner: nothing
+    learned with it is a transfer-learning result).
+
+    Raises:
+        ValueError: unknown ``name``, ``include_top=True``, a bad ``input_shape`` or
+            ``pooling``, or a weights file with the wrong md5.
+        helpers.data.DataNotFoundError: ``full`` profile and the weights are nowhere.
+    """
+    _check_name(name)
+    if include_top:
+        raise ValueError(
+            "include_top=True is not supported: the registry holds the 'notop' weights only. "
+            "Add your own head on top of the backbone (feature extraction), or call "
+            f"keras.applications.{name}(weights='imagenet') directly when you are online."
+        )
+    if len(input_shape) != 3 or input_shape[-1] != 3 or min(input_shape[:2]) < 32:
+        raise ValueError(
+            f"input_shape must be (height, width, 3) with sides of at least 32 pixels, got {input_shape!r}."
+        )
+    if pooling not in ("avg", "max", None):
+        raise ValueError(f"pooling must be 'avg', 'max' or None, got {pooling!r}.")
+    fetched = _fetch_weights(name)
+    path = None if fetched is None else fetched.path
+    builder = getattr(keras.applications, name)
+    model = builder(
+        include_top=False,
+        weights=str(path) if path is not None else None,
+        input_shape=tuple(input_shape),
+        pooling=pooling,
+    )
+    if path is None:
+        entry = data.get_entry(BACKBONES[name])
+        print(
+            f"{_BANNER}\n{profile.RANDOM_WEIGHTS_OUTPUT_MARKER}: no copy of {entry.files[0].path} "
+            f"(ImageNet weights of {name}) is in the cache or a mirror.\nThe fast profile goes on "
+            f"with the same architecture and random weights: every number computed with it only "
+            f"shows that the code runs; none is a transfer-learning result.\n{_BANNER}"
+        )
+        model.weights_source = "random"
+    else:
+        model.weights_source = fetched.source
+    model.trainable = trainable
+    return model
