@@ -42,6 +42,13 @@ FORBIDDEN_OUTPUT = {
     "a generated fixture": profile.FIXTURE_OUTPUT_MARKER,
     "random weights": profile.RANDOM_WEIGHTS_OUTPUT_MARKER,
 }
+# TensorFlow's C++ start-up and runtime log lines: noise with timestamps and process ids.
+TF_LOG_LINE_RE = re.compile(
+    r"^([IWEF]\d{4} \d\d:\d\d:\d+\.\d+\s+\d+ \S+:\d+\] .*"
+    r"|WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR"
+    r"|To enable the following instructions: .* with the appropriate compiler flags\.)\n?",
+    flags=re.MULTILINE,
+)
 MACHINE_PATH_RE = re.compile(r"(/root/|/home/[\w.-]+/|/Users/[\w.-]+/|/work/|/tmp/|[A-Z]:\\Users\\)")
 
 SETUP_SOURCE = f'''\
@@ -115,8 +122,15 @@ def normalize(nb, path: Path, clear: bool = False):
             cell.source = SETUP_SOURCE
         if clear:
             cell.outputs, cell.execution_count = [], None
+        outputs = []
         for output in cell.outputs:
             output.get("data", {}).pop(WIDGET_MIME, None)
+            if output.get("output_type") == "stream" and output.get("name") == "stderr":
+                output.text = TF_LOG_LINE_RE.sub("", output.text)
+                if not output.text.strip():
+                    continue
+            outputs.append(output)
+        cell.outputs = outputs
 
     if nb.cells and nb.cells[0].cell_type == "markdown":
         lines = nb.cells[0].source.split("\n")

@@ -158,7 +158,14 @@ def _result(entry: Entry, root: Path, source: str) -> Fetched:
 def _download(url: str, into: Path, expected: tuple[str, ...]) -> Path:
     """Download ``url`` into the folder ``into`` and check its digest; return the file."""
     name = url.rstrip("/").split("/")[-1].split("?")[0] or "download"
-    path = Path(keras.utils.get_file(name, origin=url, cache_dir=str(into), cache_subdir=""))
+    # get_file falls back to a shared /tmp/.keras when cache_dir does not exist yet, and
+    # reuses any file already there: create the folder and force a fresh download.
+    into.mkdir(parents=True, exist_ok=True)
+    path = Path(
+        keras.utils.get_file(name, origin=url, cache_dir=str(into), cache_subdir="", force_download=True)
+    )
+    if path.parent.resolve() != into.resolve():
+        raise RuntimeError(f"keras.utils.get_file wrote {path}, outside the staging folder {into}.")
     if expected and sha256_of(path) not in expected:
         raise ChecksumError(
             f"The download of {url} has sha256 {sha256_of(path)}, expected "

@@ -1,0 +1,65 @@
+"""Test-suite wiring: the fast profile for notebooks, stable nbval comparisons, timings.
+
+- Notebooks always run in the ``fast`` profile under the tests unless COURSE_PROFILE
+  says otherwise explicitly.
+- nbval compares ``# NBVAL_CHECK_OUTPUT`` cells output by output. Two things make that
+  flaky for reasons unrelated to the code under test, so they are normalized here:
+  stdout arriving in several chunks (ipykernel flushes on a timer) is merged, and
+  stderr (TensorFlow's C++ log lines, which depend on the CPU and driver) is left out.
+- At the end, the wall time of each notebook is printed against its budget.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import defaultdict
+from pathlib import Path
+
+os.environ.setdefault("COURSE_PROFILE", "fast")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+try:
+    import nbval.plugin as _nbval
+except ImportError:  # the unit tests run without nbval too
+    _nbval = None
+
+FAST_BUDGET_SECONDS = 90  # per notebook, on a 2-core CPU (notebooks 00-02: 60)
+TIGHTER_BUDGETS = {"00": 60, "01": 60, "02": 60}
+
+
+def _comparable_outputs(outputs):
+    comparable = []
+    for output in outputs:
+        if output.output_type != "stream":
+            comparable.append(output)
+        elif output.name == "stdout":
+            if comparable and comparable[-1].get("output_type") == "stream":
+                comparable[-1]["stdout"] += output.text
+            else:
+                comparable.append({"output_type": "stream", "stdout": output.text})
+    return comparable
+
+
+if _nbval is not None:
+    _nbval.transform_streams_for_comparison = _comparable_outputs
+
+_notebook_seconds: dict[str, float] = defaultdict(float)
+
+
+def pytest_runtest_logreport(report):
+    path = report.nodeid.split("::", 1)[0]
+    if path.endswith(".ipynb"):
+        _notebook_seconds[path] += report.duration
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not _notebook_seconds:
+        return
+    write = terminalreporter.write_line
+    terminalreporter.section(f"notebook wall time ({os.environ.get('COURSE_PROFILE')} profile)")
+    for path, seconds in sorted(_notebook_seconds.items()):
+        name = Path(path).name
+        budget = TIGHTER_BUDGETS.get(name[:2], FAST_BUDGET_SECONDS)
+        flag = "" if seconds <= budget else f"  OVER the {budget} s budget"
+        write(f"{name:<52} {seconds:7.1f} s{flag}")
+    write(f"{'all notebooks':<52} {sum(_notebook_seconds.values()):7.1f} s")

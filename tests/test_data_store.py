@@ -1,0 +1,198 @@
+"""The data layer: lookup order, checksums, atomic downloads, fixtures and errors."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import keras
+import pandas as pd
+import pytest
+
+from helpers.data import REGISTRY, ChecksumError, DataNotFoundError, Entry, RemoteFile, fetch, store
+
+INSURANCE_COLUMNS = ["age", "sex", "bmi", "children", "smoker", "region", "charges"]
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+@pytest.fixture
+def toy(monkeypatch, tmp_path):
+    """Register a one-file entry whose origin is a local file:// URL; return (name, bytes, origin)."""
+    content = b"age,sex,bmi,children,smoker,region,charges\n19,female,27.9,0,yes,southwest,16884.924\n"
+    origin = tmp_path / "origin" / "toy.csv"
+    origin.parent.mkdir()
+    origin.write_bytes(content)
+    entry = Entry(
+        name="toy",
+        description="a toy CSV",
+        files=(RemoteFile("toy.csv", url=origin.as_uri(), sha256=(_sha(content),)),),
+        format="CSV like insurance.csv",
+        fixture="helpers.data.fixtures.tabular:write_insurance",
+    )
+    monkeypatch.setitem(REGISTRY, "toy", entry)
+    return "toy", content, origin
+
+
+def _leftovers(cache: Path) -> list[Path]:
+    return [p for p in cache.rglob("*") if p.name.startswith(".partial-")] if cache.exists() else []
+
+
+def test_downloads_from_origin_into_cache_then_reuses_it(data_env, full, toy):
+    name, content, origin = toy
+    first = fetch(name)
+    assert first.source == "origin" and first.path == data_env / "toy.csv"
+    assert first.path.read_bytes() == content
+    origin.unlink()  # the cache alone must now be enough
+    assert fetch(name).source == "cache"
+    assert _leftovers(data_env) == []
+
+
+def test_mirror_takes_precedence_over_the_network(data_env, full, toy, tmp_path, monkeypatch):
+    name, content, _ = toy
+    mirror = tmp_path / "mirror"
+    mirror.mkdir()
+    (mirror / "toy.csv").write_bytes(content)
+    monkeypatch.setenv("COURSE_DATA_MIRROR", str(mirror))
+
+    def no_network(*args, **kwargs):
+        raise AssertionError("the origin must not be contacted when the mirror has the file")
+
+    monkeypatch.setattr(keras.utils, "get_file", no_network)
+    fetched = fetch(name)
+    assert (fetched.source, fetched.path) == ("mirror", mirror / "toy.csv")
+    assert not (data_env / "toy.csv").exists()  # used in place, not copied
+
+
+def test_checksum_mismatch_in_the_cache_is_reported(data_env, full, toy):
+    name, content, _ = toy
+    data_env.mkdir(parents=True)
+    (data_env / "toy.csv").write_bytes(content[:-5])  # truncated
+    with pytest.raises(ChecksumError, match=r"toy\.csv \(in the cache\) has sha256 .* delete it and run again"):
+        fetch(name)
+
+
+def test_checksum_mismatch_in_the_mirror_is_reported(data_env, full, toy, tmp_path, monkeypatch):
+    name, _, _ = toy
+    (tmp_path / "m").mkdir()
+    (tmp_path / "m" / "toy.csv").write_bytes(b"something else\n")
+    monkeypatch.setenv("COURSE_DATA_MIRROR", str(tmp_path / "m"))
+    with pytest.raises(ChecksumError, match=r"\(in the mirror\) has sha256 .* but the registry expects"):
+        fetch(name)
+
+
+def test_corrupt_download_leaves_nothing_in_the_cache(data_env, full, toy):
+    name, _, origin = toy
+    origin.write_bytes(b"the origin now serves different bytes\n")
+    with pytest.raises(ChecksumError, match="Nothing was written to the cache"):
+        fetch(name)
+    assert not (data_env / "toy.csv").exists()
+    assert _leftovers(data_env) == []
+
+
+def test_interrupted_download_leaves_no_half_file(data_env, full, toy, monkeypatch):
+    name, content, _ = toy
+    real_get_file = keras.utils.get_file
+
+    def interrupted(fname, origin, cache_dir, cache_subdir, **kwargs):
+        partial = Path(cache_dir) / fname
+        partial.parent.mkdir(parents=True, exist_ok=True)
+        partial.write_bytes(content[:10])  # half a file, then the connection drops
+        raise Exception(f"URL fetch failure on {origin}: connection reset")
+
+    monkeypatch.setattr(keras.utils, "get_file", interrupted)
+    with pytest.raises(DataNotFoundError, match="the download failed .*connection reset"):
+        fetch(name)
+    assert not (data_env / "toy.csv").exists()
+    assert _leftovers(data_env) == []
+    monkeypatch.setattr(keras.utils, "get_file", real_get_file)
+    assert fetch(name).path.read_bytes() == content  # a later run succeeds
+
+
+def test_missing_file_in_full_profile_names_file_origin_and_place(data_env, full, monkeypatch):
+    monkeypatch.setenv("COURSE_OFFLINE", "1")
+    with pytest.raises(DataNotFoundError) as error:
+        fetch("insurance")
+    message = str(error.value)
+    assert "downloads are off ($COURSE_OFFLINE)" in message
+    assert "file insurance.csv  <-  https://raw.githubusercontent.com/stedy/" in message
+    assert f"cache: {data_env}" in message and "COURSE_DATA_MIRROR" in message
+    assert not data_env.exists() or not any(data_env.iterdir())
+
+
+def test_fast_profile_writes_an_announced_fixture_in_the_real_format(data_env, fast, monkeypatch, capsys):
+    monkeypatch.setenv("COURSE_OFFLINE", "1")
+    fetched = fetch("insurance")
+    assert fetched.is_fixture and fetched.path == data_env / "fixtures" / "insurance.csv"
+    assert "GENERATED FIXTURE: 'insurance'" in capsys.readouterr().out
+    frame = pd.read_csv(fetched.path)
+    assert list(frame.columns) == INSURANCE_COLUMNS
+    assert set(frame["smoker"]) == {"yes", "no"} and frame["charges"].gt(0).all()
+    # learnable: smokers pay clearly more, as in the real data
+    assert frame.groupby("smoker")["charges"].mean()["yes"] > 2 * frame.groupby("smoker")["charges"].mean()["no"]
+    assert not (data_env / "insurance.csv").exists()  # never confused with the real file
+
+
+def test_fast_profile_does_not_download_big_entries(data_env, fast, toy, monkeypatch):
+    name, _, _ = toy
+    monkeypatch.setitem(REGISTRY, name, Entry(**{**REGISTRY[name].__dict__, "size_mb": 500}))
+    monkeypatch.setattr(keras.utils, "get_file", lambda *a, **k: pytest.fail("no download in fast"))
+    assert fetch(name).is_fixture
+
+
+def test_fetch_optional_returns_none_and_says_why(data_env, full, monkeypatch, capsys):
+    monkeypatch.setenv("COURSE_OFFLINE", "1")
+    assert store.fetch_optional("insurance") is None
+    assert "Skipped: 'insurance'" in capsys.readouterr().out
+
+
+def test_unknown_entry_lists_known_ones(data_env):
+    with pytest.raises(KeyError, match="No dataset or model called 'nope'.*Known: .*insurance"):
+        fetch("nope")
+
+
+def test_mirror_that_is_not_a_directory(data_env, monkeypatch, tmp_path):
+    monkeypatch.setenv("COURSE_DATA_MIRROR", str(tmp_path / "missing"))
+    with pytest.raises(NotADirectoryError, match="COURSE_DATA_MIRROR=.* is not a directory"):
+        fetch("insurance")
+
+
+def test_archive_entries_extract_members_into_place(data_env, full, tmp_path, monkeypatch):
+    import zipfile
+
+    archive = tmp_path / "bundle.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("train.csv", "id,text,target\n1,fire,1\n")
+        zf.writestr("sample_submission.csv", "id,target\n")
+    entry = Entry(
+        name="bundle",
+        description="zip of CSVs",
+        files=(RemoteFile("bundle/train.csv", member="train.csv"),),
+        format="CSV",
+        archive_url=archive.as_uri(),
+    )
+    monkeypatch.setitem(REGISTRY, "bundle", entry)
+    fetched = fetch("bundle")
+    assert fetched.path == data_env / "bundle" / "train.csv"
+    assert fetched.path.read_text().startswith("id,text,target")
+    assert not (data_env / "bundle" / "sample_submission.csv").exists()
+
+
+def test_registry_entries_are_complete():
+    for entry in REGISTRY.values():
+        assert entry.files, entry.name
+        for remote in entry.files:
+            assert remote.url or entry.archive_url or entry.extra, f"{entry.name}: no origin"
+            if not remote.sha256 and not remote.is_dir and not entry.sha256_note:
+                pytest.fail(f"{entry.name}/{remote.path}: unknown sha256 must be explained")
+        assert entry.fixture is None or ":" in entry.fixture, entry.name
+
+
+def test_describe_sources_hides_machine_paths(data_env, monkeypatch):
+    monkeypatch.setenv("COURSE_DATA_MIRROR", os.fspath(data_env.parent))
+    monkeypatch.setenv("COURSE_OFFLINE", "yes")
+    text = store.describe_sources()
+    assert "mirror from $COURSE_DATA_MIRROR" in text and "downloads off" in text
