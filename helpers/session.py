@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import random
+import re
 from dataclasses import dataclass
 from importlib import metadata
 
@@ -23,10 +24,10 @@ MINIMUM_VERSIONS = {"tensorflow": "2.16", "keras": "3.3"}
 def _as_tuple(version: str) -> tuple[int, ...]:
     parts = []
     for piece in version.split(".")[:3]:
-        digits = "".join(ch for ch in piece if ch.isdigit())
+        digits = re.match(r"\d+", piece)  # "0rc1" -> 0
         if not digits:
             break
-        parts.append(int(digits))
+        parts.append(int(digits.group()))
     return tuple(parts)
 
 

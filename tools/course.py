@@ -82,7 +82,11 @@ def links_line(relative_path: str) -> str:
 
 
 def _relative(path: Path) -> str:
-    return path.resolve().relative_to(ROOT).as_posix()
+    """The notebook's path in the repository (``notebooks/<name>`` for a copy elsewhere)."""
+    try:
+        return path.resolve().relative_to(ROOT).as_posix()
+    except ValueError:
+        return f"notebooks/{path.name}"
 
 
 def _tags(cell) -> list[str]:
