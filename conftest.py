@@ -44,22 +44,34 @@ if _nbval is not None:
     _nbval.transform_streams_for_comparison = _comparable_outputs
 
 _notebook_seconds: dict[str, float] = defaultdict(float)
+_notebook_failures: dict[str, int] = defaultdict(int)
 
 
 def pytest_runtest_logreport(report):
     path = report.nodeid.split("::", 1)[0]
     if path.endswith(".ipynb"):
         _notebook_seconds[path] += report.duration
+        _notebook_failures[path] += int(report.failed)
+
+
+def _device() -> str:
+    from helpers import device
+
+    return device.describe(device.detect_hardware())
 
 
 def pytest_terminal_summary(terminalreporter):
     if not _notebook_seconds:
         return
     write = terminalreporter.write_line
-    terminalreporter.section(f"notebook wall time ({os.environ.get('COURSE_PROFILE')} profile)")
+    terminalreporter.section(
+        f"notebooks ({os.environ.get('COURSE_PROFILE')} profile, device: {_device()})"
+    )
     for path, seconds in sorted(_notebook_seconds.items()):
         name = Path(path).name
+        failed = _notebook_failures[path]
+        status = f"FAILED ({failed} cell{'s' if failed > 1 else ''})" if failed else "ok"
         budget = TIGHTER_BUDGETS.get(name[:2], FAST_BUDGET_SECONDS)
         flag = "" if seconds <= budget else f"  OVER the {budget} s budget"
-        write(f"{name:<52} {seconds:7.1f} s{flag}")
-    write(f"{'all notebooks':<52} {sum(_notebook_seconds.values()):7.1f} s")
+        write(f"{name:<52} {status:<18} {seconds:7.1f} s{flag}")
+    write(f"{'all notebooks':<52} {'':<18} {sum(_notebook_seconds.values()):7.1f} s")

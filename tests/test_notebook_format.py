@@ -136,3 +136,16 @@ def test_tf_log_lines_are_stripped_from_stderr(tmp_path):
 def test_run_refuses_fast_outputs_in_place():
     with pytest.raises(SystemExit, match="--inplace only with --profile full"):
         course.main(["run", "--profile", "fast", "--inplace", str(NOTEBOOKS[0])])
+
+
+def test_readme_and_colab_runner_point_at_the_repository():
+    from helpers import repo
+
+    readme = (course.ROOT / "README.md").read_text(encoding="utf-8")
+    for path in NOTEBOOKS:
+        relative = f"notebooks/{path.name}"
+        assert f"({relative})" in readme, f"README's notebook table lacks {relative}"
+        assert repo.colab_url(relative) in readme, f"README's Colab link for {relative} is stale"
+    runner = (course.ROOT / "colab" / "run_course_tests.ipynb").read_text(encoding="utf-8")
+    assert f"https://github.com/{repo.GITHUB_REPO}.git" in runner
+    assert "make test" in readme and "make lab" in readme
