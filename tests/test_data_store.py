@@ -198,3 +198,38 @@ def test_describe_sources_hides_machine_paths(data_env, monkeypatch):
     monkeypatch.setenv("COURSE_OFFLINE", "yes")
     text = store.describe_sources()
     assert "mirror from $COURSE_DATA_MIRROR" in text and "downloads off" in text
+
+
+def test_extensionless_tar_gz_archive_like_tf_hub(data_env, full, tmp_path, monkeypatch):
+    import tarfile
+
+    module = tmp_path / "module"
+    (module / "variables").mkdir(parents=True)
+    (module / "saved_model.pb").write_bytes(b"pb")
+    served = tmp_path / "served" / "4"  # what ...?tf-hub-format=compressed looks like
+    served.parent.mkdir()
+    with tarfile.open(served, "w:gz") as tar:
+        for item in module.iterdir():
+            tar.add(item, arcname=item.name)
+    entry = Entry(
+        name="hubby",
+        description="a SavedModel archive",
+        files=(RemoteFile("hub/hubby_4", member=".", is_dir=True),),
+        format="SavedModel folder",
+        archive_url=served.as_uri(),  # the real one adds ?tf-hub-format=compressed
+    )
+    monkeypatch.setitem(REGISTRY, "hubby", entry)
+    fetched = fetch("hubby")
+    assert fetched.path == data_env / "hub" / "hubby_4"
+    assert (fetched.path / "saved_model.pb").read_bytes() == b"pb" and (fetched.path / "variables").is_dir()
+
+
+def test_a_download_that_is_not_an_archive_is_refused(data_env, full, tmp_path, monkeypatch):
+    page = tmp_path / "page.zip"
+    page.write_text("<html>rate limited</html>")
+    entry = Entry(name="page", description="d", files=(RemoteFile("page/x.csv", member="x.csv"),),
+                  format="CSV", archive_url=page.as_uri())
+    monkeypatch.setitem(REGISTRY, "page", entry)
+    with pytest.raises(DataNotFoundError, match="neither a zip nor a tar archive"):
+        fetch("page")
+    assert not (data_env / "page").exists()

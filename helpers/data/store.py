@@ -16,7 +16,9 @@ import hashlib
 import importlib
 import os
 import shutil
+import tarfile
 import tempfile
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -175,6 +177,24 @@ def _download(url: str, into: Path, expected: tuple[str, ...]) -> Path:
     return path
 
 
+def _unpack(archive: Path, into: Path) -> None:
+    """Extract a zip or (compressed) tar, recognised by its bytes, not its name.
+
+    TF Hub's compressed downloads end in ``.../4?tf-hub-format=compressed``: no extension.
+    Tar members that would land outside ``into`` are refused (the "data" filter).
+    """
+    if zipfile.is_zipfile(archive):
+        shutil.unpack_archive(str(archive), str(into), format="zip")
+    elif tarfile.is_tarfile(archive):
+        with tarfile.open(archive) as tar:  # any compression
+            tar.extractall(into, filter="data")
+    else:
+        raise DataNotFoundError(
+            f"The download {archive.name} is neither a zip nor a tar archive (an error page?). "
+            "Nothing was written to the cache."
+        )
+
+
 def _fetch_from_origin(entry: Entry, cache: Path) -> None:
     """Download the entry's missing files into the cache, atomically per file/folder."""
     cache.mkdir(parents=True, exist_ok=True)
@@ -184,7 +204,7 @@ def _fetch_from_origin(entry: Entry, cache: Path) -> None:
         if entry.archive_url:
             archive = _download(entry.archive_url, tmp, entry.archive_sha256)
             unpacked = tmp / "unpacked"
-            shutil.unpack_archive(str(archive), str(unpacked))
+            _unpack(archive, unpacked)
             for remote in entry.files:
                 member = unpacked / (remote.member or Path(remote.path).name)
                 if not member.exists():
