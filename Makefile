@@ -23,8 +23,9 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
+# Jupyter refuses to start as root unless told to (containers often run as root).
 lab: venv
-	$(BIN)/jupyter lab $(NOTEBOOKS)
+	$(BIN)/jupyter lab $(NOTEBOOKS) $(if $(filter 0,$(shell id -u)),--allow-root)
 
 # Unit tests, the notebook format check, then every notebook in the fast profile.
 # pytest runs everything and reports all failures at the end, not the first one.
