@@ -47,3 +47,17 @@ def test_fixture_is_reproducible(tmp_path):
 def test_fixture_rejects_too_few_days(tmp_path):
     with pytest.raises(ValueError, match="n_days >= 2"):
         write_bitcoin_prices(tmp_path, np.random.default_rng(0), get_entry("bitcoin_prices"), n_days=1)
+
+
+def test_fast_profile_offline_fetch_writes_a_parseable_fixture(tmp_path, monkeypatch, capsys):
+    from helpers import data
+
+    monkeypatch.setenv("COURSE_PROFILE", "fast")
+    monkeypatch.setenv("COURSE_OFFLINE", "1")
+    monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("COURSE_DATA_MIRROR", raising=False)
+    fetched = data.fetch("bitcoin_prices")
+    assert fetched.is_fixture
+    assert "GENERATED FIXTURE" in capsys.readouterr().out
+    prices = pd.read_csv(fetched.path, parse_dates=["Date"], index_col="Date")["Closing Price (USD)"]
+    assert len(prices) == 800 and prices.index[0] == pd.Timestamp("2013-10-01")
