@@ -108,6 +108,9 @@ class HubLayer(keras.layers.Layer):
     when the layer is trainable and called in training mode (batch norm and dropout
     stay in inference mode in a frozen module). TensorFlow backend only.
 
+    Text encoders take ``tf.string`` tensors: give ``fit``/``predict`` a ``tf.data``
+    dataset or ``tf.constant(list_of_strings)`` (Keras rejects NumPy string arrays).
+
     Raises:
         NotImplementedError: with a Keras backend other than TensorFlow.
         FileNotFoundError: ``handle`` is not a SavedModel folder.

@@ -145,3 +145,55 @@ def test_load_hub_module_full_profile_names_the_folder(monkeypatch, tmp_path):
 def test_load_hub_module_refuses_datasets():
     with pytest.raises(ValueError, match="is not a Hub module"):
         hub.load_hub_module("insurance")
+
+
+class _PlainModule(tf.Module):
+    """A SavedModel without the `variables` attributes TF Hub modules have."""
+
+    def __init__(self):
+        super().__init__()
+        self.scale = tf.Variable([2.0, 3.0])
+
+    @tf.function(input_signature=[tf.TensorSpec([None, 2], tf.float32)])
+    def __call__(self, x):
+        return x * self.scale
+
+
+def test_module_without_variable_lists_uses_the_variables_its_function_captures(tmp_path):
+    tf.saved_model.save(_PlainModule(), str(tmp_path / "plain"))
+    layer = hub.HubLayer(tmp_path / "plain")
+    assert [tuple(w.shape) for w in layer.weights] == [(2,)]
+    model = keras.Sequential([keras.Input(shape=(2,)), layer])
+    np.testing.assert_allclose(model.predict(np.ones((1, 2), "float32"), verbose=0), [[2.0, 3.0]])
+
+
+def test_load_hub_module_downloads_and_unpacks_the_compressed_archive(monkeypatch, tmp_path):
+    """The origin path: a TF Hub compressed download (a .tar.gz without extension, SavedModel at its root)."""
+    import tarfile
+
+    from helpers.data import store
+
+    entry = get_entry("efficientnet_b0_feature_vector")
+    source = tmp_path / "source"
+    write_image_feature_vector(source, np.random.default_rng(0), entry)
+    archive = tmp_path / "archive.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        for item in (source / entry.files[0].path).iterdir():
+            tar.add(item, arcname=item.name)
+    requested = []
+
+    def fake_download(url, into, expected):
+        requested.append(url)
+        target = into / url.split("?")[0].rstrip("/").split("/")[-1]
+        target.write_bytes(archive.read_bytes())
+        return target
+
+    monkeypatch.setattr(store, "_download", fake_download)
+    monkeypatch.setenv("COURSE_PROFILE", "full")
+    monkeypatch.delenv("COURSE_OFFLINE", raising=False)
+    monkeypatch.delenv("COURSE_DATA_MIRROR", raising=False)
+    monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path / "cache"))
+    fetched = hub.load_hub_module("efficientnet_b0_feature_vector")
+    assert requested == ["https://tfhub.dev/tensorflow/efficientnet/b0/feature-vector/1?tf-hub-format=compressed"]
+    assert fetched.source == "origin" and (fetched.path / "saved_model.pb").is_file()
+    assert hub.HubLayer(fetched)(IMAGES[:2]).shape == (2, 1280)
