@@ -100,7 +100,9 @@ class HubLayer(keras.layers.Layer):
         signature_input_key: the keyword the signature takes its input under.
         output_key: pick this entry when the module returns a dict (signatures always do).
         arguments: extra keyword arguments passed on every call.
-        name, dtype: as for any Keras layer.
+        name: as for any Keras layer.
+        dtype: the layer's dtype policy; ``"float32"`` by default, also under a mixed
+            precision policy, because a SavedModel's signature fixes its input dtypes.
 
     The module's variables become the layer's weights (the same variables, not copies),
     so ``layer.trainable_weights`` is empty while frozen, and fine-tuning updates the
@@ -136,7 +138,9 @@ class HubLayer(keras.layers.Layer):
                 f"Keras uses {keras.backend.backend()!r}. Set KERAS_BACKEND=tensorflow before "
                 "importing keras."
             )
-        super().__init__(trainable=trainable, name=name, dtype=dtype, **kwargs)
+        # A SavedModel's signature fixes its dtypes: keep float32 under mixed precision too
+        # (inputs are cast to float32; the next layers cast the output back).
+        super().__init__(trainable=trainable, name=name, dtype=dtype or "float32", **kwargs)
         if isinstance(handle, (str, os.PathLike, Fetched)):
             self._module, self.handle = _load(handle)
         elif callable(handle) or hasattr(handle, "signatures"):

@@ -197,3 +197,15 @@ def test_load_hub_module_downloads_and_unpacks_the_compressed_archive(monkeypatc
     assert requested == ["https://tfhub.dev/tensorflow/efficientnet/b0/feature-vector/1?tf-hub-format=compressed"]
     assert fetched.source == "origin" and (fetched.path / "saved_model.pb").is_file()
     assert hub.HubLayer(fetched)(IMAGES[:2]).shape == (2, 1280)
+
+
+def test_works_under_mixed_precision(image_path):
+    previous = keras.mixed_precision.global_policy()
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        layer = hub.HubLayer(image_path)
+        model = keras.Sequential([keras.Input(shape=(224, 224, 3)), layer, keras.layers.Dense(2)])
+        assert layer.compute_dtype == "float32"
+        assert model.predict(IMAGES[:2], verbose=0).shape == (2, 2)
+    finally:
+        keras.mixed_precision.set_global_policy(previous)
