@@ -6,6 +6,7 @@ import logging
 import os
 import random
 import re
+import warnings
 from dataclasses import dataclass
 from importlib import metadata
 
@@ -79,6 +80,9 @@ def setup_notebook(seed: int = 42) -> RunInfo:
     """
     require_versions(**MINIMUM_VERSIONS)
     run_profile = profile.current_profile()
+    # Keras 3 warns on every fit() on a tf.data.Dataset that its default shuffle=True is
+    # ignored; the course's pipelines shuffle inside tf.data, so the warning is noise.
+    warnings.filterwarnings("ignore", message=r"`shuffle=True` was passed, but will be ignored")
     logging.getLogger("tensorflow").setLevel(logging.ERROR)
     tf.get_logger().setLevel(logging.ERROR)
     random.seed(seed)
