@@ -181,6 +181,21 @@ ENTRIES: tuple[Entry, ...] = (
             ("10_food_classes_all_data", "Food-101 subset: 10 classes, all training images", 500),
         )
     ),
+    # Food-101 in full, through tensorflow_datasets: TFDS downloads the archive from its
+    # origin, checks it against its own registered checksum and prepares TFRecord shards.
+    # helpers.vision.load_food101 passes TFDS the data_dir <cache>/tensorflow_datasets
+    # (or <mirror>/tensorflow_datasets); the fast profile uses tfds.testing.mock_data.
+    Entry(
+        name="food101",
+        description="Food-101: 101 food classes, 75,750 train / 25,250 validation (test) images",
+        files=(RemoteFile("tensorflow_datasets/food101", is_dir=True),),
+        format="TFDS-prepared: tensorflow_datasets/food101/<version>/ (dataset_info.json, TFRecord shards)",
+        fixture=None,  # no fixture: helpers.vision.load_food101 uses tfds.testing.mock_data
+        archive_url="http://data.vision.ee.ethz.ch/cvl/food-101.tar.gz",
+        size_mb=4650,
+        sha256_note="downloaded and verified by tensorflow_datasets (its own checksums), not here",
+        extra={"tfds_name": "food101", "tfds_data_dir": "tensorflow_datasets"},
+    ),
     # TF Hub modules (tfhub.dev now redirects to Kaggle Models). The compressed form of a
     # handle is a .tar.gz of the SavedModel folder itself (saved_model.pb at its root),
     # hence member=".". Loaded with helpers.hub.HubLayer; the fixtures have the same

@@ -1,0 +1,408 @@
+"""Images for the vision notebooks: folder loaders, single-image prediction, Food-101 via TFDS.
+
+- :func:`image_folder_dataset` wraps ``keras.utils.image_dataset_from_directory`` and
+  ``tf.data`` (cache, shuffle, batch, prefetch with ``AUTOTUNE``). Stray files that are
+  not images (``.DS_Store``, notes) are skipped; images that cannot be decoded are found
+  before training, reported by name, and left out instead of failing mid-epoch.
+- :func:`load_and_prep_image` and :func:`predict_image` turn one image file into a
+  model's prediction.
+- :func:`images_per_second` and :func:`decode_and_resize_rate` measure how fast images
+  flow through a pipeline and how fast this machine decodes them one by one.
+- :func:`load_food101` loads Food-101 with ``tensorflow_datasets``, its ``data_dir``
+  under the course's data cache; in the ``fast`` profile without a prepared copy it uses
+  ``tfds.testing.mock_data`` (the real ``tfds.load`` code, random pixels) and says so.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from helpers import data, profile
+
+__all__ = [
+    "IMAGE_EXTENSIONS",
+    "Food101",
+    "ImageFolder",
+    "UnreadableImageError",
+    "decode_and_resize_rate",
+    "find_unreadable_images",
+    "food101_data_dir",
+    "image_files",
+    "image_folder_dataset",
+    "images_per_second",
+    "load_and_prep_image",
+    "load_food101",
+    "predict_image",
+]
+
+# The extensions keras.utils.image_dataset_from_directory reads; everything else is ignored.
+IMAGE_EXTENSIONS = (".bmp", ".gif", ".jpeg", ".jpg", ".png")
+TFDS_FOLDER = "tensorflow_datasets"  # under the data cache (or a mirror): TFDS's data_dir
+_BANNER = "!" * 78
+
+
+class UnreadableImageError(ValueError):
+    """An image file exists but cannot be decoded."""
+
+
+def _as_size(image_size) -> tuple[int, int]:
+    try:
+        height, width = (int(v) for v in image_size)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"image_size must be (height, width), e.g. (224, 224), got {image_size!r}."
+        ) from None
+    if height < 1 or width < 1:
+        raise ValueError(f"image_size must be (height, width) with positive sides, got {image_size!r}.")
+    return height, width
+
+
+def image_files(folder: str | os.PathLike) -> list[Path]:
+    """Every image file under ``folder`` (recursively, sorted), by extension; other files are ignored.
+
+    Raises:
+        FileNotFoundError: ``folder`` does not exist or is not a folder.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"No image folder at {folder}: expected <folder>/<class name>/<image files>.")
+    return sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS)
+
+
+def _decode(contents: bytes) -> tf.Tensor:
+    if contents[:2] == b"\xff\xd8":  # JPEG: decode at 1/8 scale, still reads every byte
+        return tf.io.decode_jpeg(contents, channels=3, ratio=8)
+    return tf.io.decode_image(contents, channels=3, expand_animations=False)
+
+
+def find_unreadable_images(folder: str | os.PathLike) -> list[Path]:
+    """The image files under ``folder`` that TensorFlow cannot decode (empty, truncated, not an image).
+
+    Raises:
+        FileNotFoundError: ``folder`` does not exist.
+    """
+    bad = []
+    for path in image_files(folder):
+        try:
+            contents = path.read_bytes()
+            if not contents:
+                raise ValueError("empty file")
+            _decode(contents)
+        except (tf.errors.OpError, ValueError):
+            bad.append(path)
+    return bad
+
+
+@dataclass
+class ImageFolder:
+    """A batched ``tf.data`` pipeline over an image folder, and what went into it.
+
+    Attributes:
+        dataset: batches of ``(images, labels)``, images float32 in [0, 255].
+        class_names: the sub-folder names, in label order.
+        count: how many images the pipeline yields per epoch.
+        skipped: image files left out because they could not be decoded.
+    """
+
+    dataset: tf.data.Dataset
+    class_names: list[str]
+    count: int
+    skipped: list[Path]
+
+
+def image_folder_dataset(
+    folder: str | os.PathLike,
+    image_size: tuple[int, int] = (224, 224),
+    batch_size: int = 32,
+    label_mode: str = "int",
+    shuffle: bool = True,
+    seed: int = 42,
+    cache: bool | str = True,
+    check_images: bool = True,
+    max_images: int | None = None,
+) -> ImageFolder:
+    """Load ``<folder>/<class>/<image>`` as a cached, shuffled, batched, prefetched ``tf.data`` pipeline.
+
+    Args:
+        folder: a folder with one sub-folder per class (e.g. ``.../pizza_steak/train``).
+        image_size: (height, width) every image is resized to.
+        batch_size: images per batch.
+        label_mode: ``"int"``, ``"categorical"`` or ``"binary"`` (two classes), as in Keras.
+        shuffle: reshuffle the images every epoch (use ``False`` for test sets).
+        seed: shuffling seed.
+        cache: ``True`` caches decoded images in memory after the first epoch, a file
+            name caches them on disk, ``False`` decodes every epoch.
+        check_images: decode every file once first, report the ones that fail by name
+            and leave them out (otherwise a corrupt file stops training mid-epoch).
+        max_images: keep only the first ``max_images`` (after shuffling), for quick runs.
+
+    Raises:
+        FileNotFoundError: ``folder`` does not exist.
+        ValueError: no class sub-folders with images, a bad ``image_size``/``batch_size``,
+            or every image is unreadable.
+    """
+    height, width = _as_size(image_size)
+    if int(batch_size) < 1:
+        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}.")
+    files = image_files(folder)
+    if not files:
+        raise ValueError(
+            f"No images ({', '.join(IMAGE_EXTENSIONS)}) under {folder}: expected "
+            f"<folder>/<class name>/<image files>, e.g. train/pizza/1.jpg."
+        )
+    skipped = find_unreadable_images(folder) if check_images else []
+    if skipped:
+        names = ", ".join(str(p.relative_to(folder)) for p in skipped[:10])
+        more = f" and {len(skipped) - 10} more" if len(skipped) > 10 else ""
+        print(
+            f"Skipping {len(skipped)} image file(s) that cannot be decoded: {names}{more}. "
+            f"Delete or replace them to silence this message."
+        )
+        if len(skipped) == len(files):
+            raise ValueError(f"Every image under {folder} is unreadable ({len(files)} files).")
+    images = keras.utils.image_dataset_from_directory(
+        folder,
+        image_size=(height, width),
+        batch_size=None,
+        label_mode=label_mode,
+        shuffle=shuffle,
+        seed=seed,
+        verbose=False,
+    )
+    class_names = list(images.class_names)
+    count = len(files) - len(skipped)
+    if skipped:
+        images = images.ignore_errors()  # drops exactly the files reported above
+    if max_images is not None:
+        images = images.take(int(max_images))
+        count = min(count, int(max_images))
+    if cache:
+        images = images.cache() if cache is True else images.cache(os.fspath(cache))
+    if shuffle:
+        images = images.shuffle(min(count, 1_000), seed=seed, reshuffle_each_iteration=True)
+    images = images.batch(int(batch_size)).prefetch(tf.data.AUTOTUNE)
+    return ImageFolder(dataset=images, class_names=class_names, count=count, skipped=skipped)
+
+
+def load_and_prep_image(path: str | os.PathLike, image_size: tuple[int, int] = (224, 224)) -> tf.Tensor:
+    """Read one image file and resize it: float32, shape ``image_size + (3,)``, values in [0, 255].
+
+    The same decoding and resizing (bilinear) as ``image_dataset_from_directory``, so a
+    model trained on a folder sees a custom image the way it saw its training images.
+
+    Raises:
+        FileNotFoundError: no file at ``path``.
+        UnreadableImageError: the file is not a decodable image.
+    """
+    height, width = _as_size(image_size)
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"No image file at {path}.")
+    try:
+        image = tf.io.decode_image(path.read_bytes(), channels=3, expand_animations=False)
+    except (tf.errors.OpError, ValueError):
+        raise UnreadableImageError(
+            f"{path.name} cannot be decoded as an image (JPEG, PNG, GIF or BMP expected)."
+        ) from None
+    return tf.image.resize(image, (height, width))
+
+
+def predict_image(
+    model: keras.Model,
+    path: str | os.PathLike,
+    class_names: list[str],
+    image_size: tuple[int, int] = (224, 224),
+) -> tuple[str, float]:
+    """Load, resize and classify one image file; return ``(class name, probability)``.
+
+    Works for a binary model (one sigmoid output: the probability of ``class_names[1]``)
+    and for a multi-class model (a softmax output per class).
+
+    Raises:
+        ValueError: ``class_names`` does not match the model's outputs.
+        FileNotFoundError, UnreadableImageError: as :func:`load_and_prep_image`.
+    """
+    image = load_and_prep_image(path, image_size)
+    probabilities = np.asarray(model.predict(image[None], verbose=0), dtype="float64")[0]
+    if probabilities.shape == (1,):
+        if len(class_names) != 2:
+            raise ValueError(
+                f"The model has one (sigmoid) output, so it needs 2 class names, got {len(class_names)}."
+            )
+        p = float(probabilities[0])
+        return (class_names[1], p) if p >= 0.5 else (class_names[0], 1.0 - p)
+    if len(class_names) != len(probabilities):
+        raise ValueError(
+            f"The model outputs {len(probabilities)} probabilities but {len(class_names)} class names "
+            f"were given; pass the class names of the data set the model was trained on."
+        )
+    best = int(probabilities.argmax())
+    return class_names[best], float(probabilities[best])
+
+
+def images_per_second(dataset: tf.data.Dataset, batches: int | None = None, warmup_batches: int = 1) -> float:
+    """How many images per second a batched ``dataset`` of ``(images, labels)`` delivers.
+
+    Iterates ``warmup_batches`` first (not timed: that is where caches fill and threads
+    start), then times ``batches`` batches (all the rest when ``None``).
+
+    Raises:
+        ValueError: a negative ``warmup_batches``, ``batches < 1``, or nothing left to time.
+    """
+    if warmup_batches < 0 or (batches is not None and batches < 1):
+        raise ValueError(
+            f"warmup_batches must be >= 0 and batches >= 1 (or None), got {warmup_batches}, {batches}."
+        )
+    iterator = iter(dataset)
+    for _ in range(warmup_batches):
+        next(iterator, None)
+    images, start = 0, time.perf_counter()
+    for index, element in enumerate(iterator):
+        if batches is not None and index >= batches:
+            break
+        images += int(tf.shape(element[0])[0])
+    elapsed = time.perf_counter() - start
+    if images == 0:
+        raise ValueError("The dataset had no batches left to time; use fewer warmup_batches or more data.")
+    return images / elapsed
+
+
+def decode_and_resize_rate(paths: list[str | os.PathLike], image_size: tuple[int, int] = (224, 224)) -> float:
+    """Images per second when this machine reads, decodes and resizes ``paths`` one by one (no tf.data).
+
+    Raises:
+        ValueError: ``paths`` is empty.
+    """
+    if not paths:
+        raise ValueError("decode_and_resize_rate needs at least one image path.")
+    load_and_prep_image(paths[0], image_size)  # warm up
+    start = time.perf_counter()
+    for path in paths:
+        load_and_prep_image(path, image_size)
+    return len(paths) / (time.perf_counter() - start)
+
+
+# --- Food-101 through tensorflow_datasets -------------------------------------------
+
+FOOD101 = "food101"
+
+
+@dataclass
+class Food101:
+    """Food-101 splits from TFDS: ``(image uint8 HxWx3, label int64)`` pairs, one at a time.
+
+    Attributes:
+        train, test: the TFDS ``train`` and ``validation`` splits (Food-101 has no other
+            test set: 75,750 and 25,250 images).
+        class_names: the 101 class names.
+        data_dir: the TFDS data_dir used.
+        source: ``"cache"``, ``"mirror"``, ``"origin"`` (TFDS downloaded and prepared it)
+            or ``"mock"`` (fast profile: ``tfds.testing.mock_data``, random pixels).
+    """
+
+    train: tf.data.Dataset
+    test: tf.data.Dataset
+    class_names: list[str]
+    data_dir: Path
+    source: str
+
+    @property
+    def is_mock(self) -> bool:
+        return self.source == "mock"
+
+
+def _prepared(data_dir: Path) -> bool:
+    import tensorflow_datasets as tfds
+
+    builder = tfds.builder(FOOD101, data_dir=os.fspath(data_dir))
+    return Path(builder.data_dir, "dataset_info.json").is_file()
+
+
+def food101_data_dir() -> tuple[Path, str]:
+    """The TFDS ``data_dir`` for Food-101 and where it is: ``"cache"``, ``"mirror"`` or ``"absent"``.
+
+    TFDS keeps prepared datasets under ``<data_dir>/food101/<version>/``. The course
+    puts that ``data_dir`` at ``<data cache>/tensorflow_datasets`` (the cache is
+    ``data/`` or ``$COURSE_DATA_DIR``); a mirror (``$COURSE_DATA_MIRROR``) is read from
+    ``<mirror>/tensorflow_datasets``. When neither holds a prepared copy, the cache's is
+    returned with ``"absent"``: that is where TFDS downloads and prepares it.
+    """
+    cache = data.cache_dir() / TFDS_FOLDER
+    if _prepared(cache):
+        return cache, "cache"
+    mirror = data.mirror_dir()
+    if mirror is not None and _prepared(mirror / TFDS_FOLDER):
+        return mirror / TFDS_FOLDER, "mirror"
+    return cache, "absent"
+
+
+def load_food101(mock_examples: int = 64) -> Food101:
+    """Food-101 (101 classes) as TFDS ``train`` and ``validation`` splits, ``as_supervised``.
+
+    Lookup: a prepared copy in the cache or mirror (see :func:`food101_data_dir`); else,
+    in the ``full`` profile, TFDS downloads the 5 GB archive from its origin and prepares
+    it in the cache (about an hour the first time); in the ``fast`` profile, the real
+    ``tfds.load`` code runs under ``tfds.testing.mock_data`` with ``mock_examples``
+    random images per split, announced with a ``GENERATED FIXTURE`` banner.
+
+    Raises:
+        ValueError: ``mock_examples < 1``.
+        helpers.data.DataNotFoundError: ``full`` profile, no prepared copy, and
+            downloads are off (``COURSE_OFFLINE``); the message says where to put one.
+    """
+    import tensorflow_datasets as tfds
+
+    if int(mock_examples) < 1:
+        raise ValueError(f"mock_examples must be at least 1, got {mock_examples!r}.")
+    data_dir, where = food101_data_dir()
+    entry = data.get_entry(FOOD101)
+    source = where
+    if where == "absent":
+        if profile.is_fast():
+            source = "mock"
+        elif not data.store.downloads_allowed():
+            raise data.DataNotFoundError(
+                f"Food-101 is not prepared in {data_dir} (nor under a mirror's {TFDS_FOLDER}/), and "
+                f"downloads are off. On a machine with internet run `tfds.load('food101', "
+                f"data_dir=...)` once (it downloads {entry.archive_url}, about 5 GB), then copy the "
+                f"folder {TFDS_FOLDER}/food101/ into the cache or mirror. Or run the fast profile "
+                f"({profile.PROFILE_ENV}=fast) to use mock data."
+            )
+        else:
+            source = "origin"
+            print(
+                f"Food-101 is not prepared yet: TFDS downloads it ({entry.archive_url}, about 5 GB) "
+                f"and prepares it under the data cache. This takes a while, once."
+            )
+
+    def _load():
+        (train, test), info = tfds.load(
+            FOOD101,
+            split=["train", "validation"],
+            as_supervised=True,
+            with_info=True,
+            data_dir=os.fspath(data_dir),
+            download=source == "origin",
+            shuffle_files=True,
+        )
+        return train, test, list(info.features["label"].names)
+
+    if source == "mock":
+        with tfds.testing.mock_data(num_examples=int(mock_examples), data_dir=os.fspath(data_dir)):
+            train, test, names = _load()
+        print(
+            f"{_BANNER}\n{profile.FIXTURE_OUTPUT_MARKER}: Food-101 is not prepared in the cache or a "
+            f"mirror, so the fast profile runs the real tfds.load code under tfds.testing.mock_data: "
+            f"{mock_examples} images of random pixels and random labels per split. Nothing learned "
+            f"from them means anything about food.\n{_BANNER}"
+        )
+    else:
+        train, test, names = _load()
+    return Food101(train=train, test=test, class_names=names, data_dir=data_dir, source=source)
