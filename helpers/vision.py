@@ -400,8 +400,8 @@ def load_food101(mock_examples: int = 64) -> Food101:
         print(
             f"{_BANNER}\n{profile.FIXTURE_OUTPUT_MARKER}: Food-101 is not prepared in the cache or a "
             f"mirror, so the fast profile runs the real tfds.load code under tfds.testing.mock_data: "
-            f"{mock_examples} images of random pixels and random labels per split. Nothing learned "
-            f"from them means anything about food.\n{_BANNER}"
+            f"{mock_examples} images of random pixels and random labels per split (the same images in "
+            f"both splits). Nothing learned from them means anything about food.\n{_BANNER}"
         )
     else:
         train, test, names = _load()
