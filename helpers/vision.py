@@ -395,8 +395,15 @@ def load_food101(mock_examples: int = 64) -> Food101:
         return train, test, list(info.features["label"].names)
 
     if source == "mock":
-        with tfds.testing.mock_data(num_examples=int(mock_examples), data_dir=os.fspath(data_dir)):
-            train, test, names = _load()
+        from absl import logging as absl_logging
+
+        level = absl_logging.get_verbosity()
+        absl_logging.set_verbosity(absl_logging.ERROR)  # mock_data's deprecation chatter
+        try:
+            with tfds.testing.mock_data(num_examples=int(mock_examples), data_dir=os.fspath(data_dir)):
+                train, test, names = _load()
+        finally:
+            absl_logging.set_verbosity(level)
         print(
             f"{_BANNER}\n{profile.FIXTURE_OUTPUT_MARKER}: Food-101 is not prepared in the cache or a "
             f"mirror, so the fast profile runs the real tfds.load code under tfds.testing.mock_data: "
