@@ -23,3 +23,10 @@ def fast(monkeypatch):
 @pytest.fixture
 def full(monkeypatch):
     monkeypatch.setenv("COURSE_PROFILE", "full")
+
+
+@pytest.fixture
+def offline_fast(data_env, fast, monkeypatch):
+    """What CI sees without a mirror: fast profile, downloads off, a fresh empty cache."""
+    monkeypatch.setenv("COURSE_OFFLINE", "1")
+    return data_env

@@ -124,8 +124,8 @@ def test_missing_file_in_full_profile_names_file_origin_and_place(data_env, full
     assert not data_env.exists() or not any(data_env.iterdir())
 
 
-def test_fast_profile_writes_an_announced_fixture_in_the_real_format(data_env, fast, monkeypatch, capsys):
-    monkeypatch.setenv("COURSE_OFFLINE", "1")
+def test_fast_profile_writes_an_announced_fixture_in_the_real_format(offline_fast, capsys):
+    data_env = offline_fast
     fetched = fetch("insurance")
     assert fetched.is_fixture and fetched.path == data_env / "fixtures" / "insurance.csv"
     assert "GENERATED FIXTURE: 'insurance'" in capsys.readouterr().out

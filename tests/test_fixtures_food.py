@@ -82,13 +82,9 @@ def test_rejects_an_unknown_class():
         food_image("tacos", np.random.default_rng(0))
 
 
-def test_fast_profile_offline_fetch_writes_the_folders(tmp_path, monkeypatch, capsys):
+def test_fast_profile_offline_fetch_writes_the_folders(offline_fast, capsys):
     from helpers import data
 
-    monkeypatch.setenv("COURSE_PROFILE", "fast")
-    monkeypatch.setenv("COURSE_OFFLINE", "1")
-    monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path))
-    monkeypatch.delenv("COURSE_DATA_MIRROR", raising=False)
     fetched = data.fetch("pizza_steak")
     assert fetched.is_fixture
     assert "GENERATED FIXTURE" in capsys.readouterr().out

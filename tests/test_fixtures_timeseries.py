@@ -49,13 +49,9 @@ def test_fixture_rejects_too_few_days(tmp_path):
         write_bitcoin_prices(tmp_path, np.random.default_rng(0), get_entry("bitcoin_prices"), n_days=1)
 
 
-def test_fast_profile_offline_fetch_writes_a_parseable_fixture(tmp_path, monkeypatch, capsys):
+def test_fast_profile_offline_fetch_writes_a_parseable_fixture(offline_fast, capsys):
     from helpers import data
 
-    monkeypatch.setenv("COURSE_PROFILE", "fast")
-    monkeypatch.setenv("COURSE_OFFLINE", "1")
-    monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path))
-    monkeypatch.delenv("COURSE_DATA_MIRROR", raising=False)
     fetched = data.fetch("bitcoin_prices")
     assert fetched.is_fixture
     assert "GENERATED FIXTURE" in capsys.readouterr().out

@@ -120,11 +120,7 @@ def test_saves_and_reloads_as_keras_file(image_path, tmp_path):
     np.testing.assert_allclose(reloaded.predict(IMAGES, verbose=0), expected, rtol=1e-5)
 
 
-def test_load_hub_module_fast_profile_writes_a_fixture_and_says_so(monkeypatch, tmp_path, capsys):
-    monkeypatch.setenv("COURSE_PROFILE", "fast")
-    monkeypatch.setenv("COURSE_OFFLINE", "1")
-    monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path))
-    monkeypatch.delenv("COURSE_DATA_MIRROR", raising=False)
+def test_load_hub_module_fast_profile_writes_a_fixture_and_says_so(offline_fast, capsys):
     fetched = hub.load_hub_module("efficientnet_b0_feature_vector")
     assert fetched.is_fixture and (fetched.path / "saved_model.pb").is_file()
     out = capsys.readouterr().out

@@ -72,13 +72,9 @@ def test_fixtures_are_reproducible(tmp_path):
     np.testing.assert_array_equal(a, b)
 
 
-def test_fast_offline_fetch_uses_fixture(tmp_path, monkeypatch, capsys):
+def test_fast_offline_fetch_uses_fixture(offline_fast, capsys):
     from helpers import data
 
-    monkeypatch.setenv("COURSE_PROFILE", "fast")
-    monkeypatch.setenv("COURSE_OFFLINE", "1")
-    monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path))
-    monkeypatch.delenv("COURSE_DATA_MIRROR", raising=False)
     fetched = data.fetch("fashion_mnist")
     assert fetched.is_fixture and "GENERATED FIXTURE" in capsys.readouterr().out
     _check_arrays(load_fashion_mnist(fetched.path))
