@@ -30,3 +30,27 @@ def offline_fast(data_env, fast, monkeypatch):
     """What CI sees without a mirror: fast profile, downloads off, a fresh empty cache."""
     monkeypatch.setenv("COURSE_OFFLINE", "1")
     return data_env
+
+
+def _write_module(tmp_path_factory, entry_name: str, writer_name: str):
+    import numpy as np
+
+    from helpers.data import get_entry
+    from helpers.data.fixtures import savedmodels
+
+    root = tmp_path_factory.mktemp(entry_name)
+    entry = get_entry(entry_name)
+    getattr(savedmodels, writer_name)(root, np.random.default_rng(0), entry)
+    return root / entry.files[0].path
+
+
+@pytest.fixture(scope="session")
+def hub_image_module_path(tmp_path_factory):
+    """A SavedModel with the image feature-vector signature, written once per session."""
+    return _write_module(tmp_path_factory, "efficientnet_b0_feature_vector", "write_image_feature_vector")
+
+
+@pytest.fixture(scope="session")
+def hub_text_module_path(tmp_path_factory):
+    """A SavedModel with the sentence-encoder signature, written once per session."""
+    return _write_module(tmp_path_factory, "universal_sentence_encoder", "write_sentence_encoder")

@@ -12,19 +12,13 @@ from helpers.data.registry import Entry, RemoteFile
 
 
 @pytest.fixture(scope="module")
-def image_module(tmp_path_factory):
-    root = tmp_path_factory.mktemp("fv")
-    entry = get_entry("efficientnet_b0_feature_vector")
-    write_image_feature_vector(root, np.random.default_rng(0), entry)
-    return tf.saved_model.load(str(root / entry.files[0].path))
+def image_module(hub_image_module_path):
+    return tf.saved_model.load(str(hub_image_module_path))
 
 
 @pytest.fixture(scope="module")
-def sentence_module(tmp_path_factory):
-    root = tmp_path_factory.mktemp("use")
-    entry = get_entry("universal_sentence_encoder")
-    write_sentence_encoder(root, np.random.default_rng(0), entry)
-    return tf.saved_model.load(str(root / entry.files[0].path))
+def sentence_module(hub_text_module_path):
+    return tf.saved_model.load(str(hub_text_module_path))
 
 
 def test_image_module_has_the_feature_vector_signature(image_module):

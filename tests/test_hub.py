@@ -9,23 +9,17 @@ import tensorflow as tf
 
 from helpers import hub
 from helpers.data import DataNotFoundError, get_entry
-from helpers.data.fixtures.savedmodels import write_image_feature_vector, write_sentence_encoder
+from helpers.data.fixtures.savedmodels import write_image_feature_vector
 
 
-@pytest.fixture(scope="module")
-def image_path(tmp_path_factory):
-    root = tmp_path_factory.mktemp("hub")
-    entry = get_entry("efficientnet_b0_feature_vector")
-    write_image_feature_vector(root, np.random.default_rng(0), entry)
-    return root / entry.files[0].path
+@pytest.fixture
+def image_path(hub_image_module_path):
+    return hub_image_module_path
 
 
-@pytest.fixture(scope="module")
-def text_path(tmp_path_factory):
-    root = tmp_path_factory.mktemp("hub")
-    entry = get_entry("universal_sentence_encoder")
-    write_sentence_encoder(root, np.random.default_rng(0), entry)
-    return root / entry.files[0].path
+@pytest.fixture
+def text_path(hub_text_module_path):
+    return hub_text_module_path
 
 
 IMAGES = np.random.default_rng(0).random((4, 224, 224, 3)).astype("float32")
