@@ -229,15 +229,12 @@ class HubLayer(keras.layers.Layer):
         }
 
 
-_BANNER = "!" * 78
-
-
 def _announce_random(name: str) -> None:
-    print(
-        f"{_BANNER}\n{profile.RANDOM_WEIGHTS_OUTPUT_MARKER}: the Hub module {name!r} is a generated "
-        "SavedModel with the real signature and random weights.\nModels built on it only show "
-        "that the code runs: their numbers are NOT transfer-learning results.\n"
-        f"{_BANNER}"
+    profile.announce(
+        profile.RANDOM_WEIGHTS_OUTPUT_MARKER,
+        f"the Hub module {name!r} is a generated SavedModel with the real signature and random "
+        "weights.\nModels built on it only show that the code runs: their numbers are NOT "
+        "transfer-learning results.",
     )
 
 

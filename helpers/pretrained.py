@@ -15,12 +15,12 @@ Example::
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import keras
 
 from helpers import data, profile
+from helpers.data.store import file_digest
 
 __all__ = ["BACKBONES", "pretrained_backbone", "weights_file"]
 
@@ -30,17 +30,6 @@ BACKBONES: dict[str, str] = {
     "EfficientNetB0": "efficientnetb0_notop",
     "ResNet50V2": "resnet50v2_notop",
 }
-
-_BANNER = "!" * 78
-
-
-def _md5_of(path: Path) -> str:
-    digest = hashlib.md5(usedforsecurity=False)
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
 
 def _check_name(name: str) -> str:
     if name not in BACKBONES:
@@ -60,7 +49,7 @@ def _fetch_weights(name: str) -> data.Fetched | None:
             return None
         raise
     expected = entry.extra.get("md5")
-    if expected and (actual := _md5_of(fetched.path)) != expected:
+    if expected and (actual := file_digest(fetched.path, "md5")) != expected:
         raise ValueError(
             f"{fetched.path.name} ({fetched.source}) has md5 {actual}, but Keras publishes {expected} "
             f"for it: the file is corrupt or a different version. Delete it and download it again "
@@ -136,11 +125,11 @@ def pretrained_backbone(
     )
     if path is None:
         entry = data.get_entry(BACKBONES[name])
-        print(
-            f"{_BANNER}\n{profile.RANDOM_WEIGHTS_OUTPUT_MARKER}: no copy of {entry.files[0].path} "
-            f"(ImageNet weights of {name}) is in the cache or a mirror.\nThe fast profile goes on "
-            f"with the same architecture and random weights: every number computed with it only "
-            f"shows that the code runs; none is a transfer-learning result.\n{_BANNER}"
+        profile.announce(
+            profile.RANDOM_WEIGHTS_OUTPUT_MARKER,
+            f"no copy of {entry.files[0].path} (ImageNet weights of {name}) is in the cache or a "
+            "mirror.\nThe fast profile goes on with the same architecture and random weights: every "
+            "number computed with it only shows that the code runs; none is a transfer-learning result.",
         )
         model.weights_source = "random"
     else:

@@ -44,6 +44,15 @@ def is_fast() -> bool:
     return current_profile() == "fast"
 
 
+def announce(marker: str, message: str) -> None:
+    """Print ``<marker>: <message>`` between two rules of ``!``, impossible to miss in a notebook.
+
+    Used for the output markers above, which the notebook format check looks for.
+    """
+    bar = "!" * 78
+    print(f"{bar}\n{marker}: {message}\n{bar}")
+
+
 def pick(*, full: T, fast: T) -> T:
     """Return ``full`` or ``fast`` depending on the active profile.
 

@@ -45,7 +45,6 @@ __all__ = [
 # The extensions keras.utils.image_dataset_from_directory reads; everything else is ignored.
 IMAGE_EXTENSIONS = (".bmp", ".gif", ".jpeg", ".jpg", ".png")
 TFDS_FOLDER = "tensorflow_datasets"  # under the data cache (or a mirror): TFDS's data_dir
-_BANNER = "!" * 78
 
 
 class UnreadableImageError(ValueError):
@@ -404,11 +403,12 @@ def load_food101(mock_examples: int = 64) -> Food101:
                 train, test, names = _load()
         finally:
             absl_logging.set_verbosity(level)
-        print(
-            f"{_BANNER}\n{profile.FIXTURE_OUTPUT_MARKER}: Food-101 is not prepared in the cache or a "
-            f"mirror, so the fast profile runs the real tfds.load code under tfds.testing.mock_data: "
-            f"{mock_examples} images of random pixels and random labels per split (the same images in "
-            f"both splits). Nothing learned from them means anything about food.\n{_BANNER}"
+        profile.announce(
+            profile.FIXTURE_OUTPUT_MARKER,
+            "Food-101 is not prepared in the cache or a mirror, so the fast profile runs the real "
+            f"tfds.load code under tfds.testing.mock_data: {mock_examples} images of random pixels "
+            "and random labels per split (the same images in both splits). Nothing learned from them "
+            "means anything about food.",
         )
     else:
         train, test, names = _load()

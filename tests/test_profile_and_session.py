@@ -78,3 +78,9 @@ def test_setup_notebook_fails_when_a_gpu_is_asked_for_but_absent(monkeypatch):
     expected = "A GPU was asked for .* Runtime > Change runtime type"
     with pytest.raises(device.AcceleratorNotFoundError, match=expected):
         helpers.setup_notebook()
+
+
+def test_announce_frames_the_marker_line(capsys):
+    profile.announce(profile.FIXTURE_OUTPUT_MARKER, "stand-in data")
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == ["!" * 78, "GENERATED FIXTURE: stand-in data", "!" * 78]

@@ -114,9 +114,9 @@ def _short(path: Path) -> str:
         return str(path)
 
 
-def sha256_of(path: Path) -> str:
-    """The sha256 hex digest of a file, read in 1 MiB blocks."""
-    digest = hashlib.sha256()
+def file_digest(path: Path, algorithm: str = "sha256") -> str:
+    """The hex digest of a file (sha256 unless ``algorithm`` says otherwise), read in 1 MiB blocks."""
+    digest = hashlib.new(algorithm, usedforsecurity=False)
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
@@ -131,7 +131,7 @@ def verify(path: Path, remote: RemoteFile, where: str) -> None:
     """
     if remote.is_dir or not remote.sha256:
         return
-    actual = sha256_of(path)
+    actual = file_digest(path)
     if actual not in remote.sha256:
         raise ChecksumError(
             f"{path} ({where}) has sha256 {actual}, but the registry expects "
@@ -168,9 +168,9 @@ def _download(url: str, into: Path, expected: tuple[str, ...]) -> Path:
     )
     if path.parent.resolve() != into.resolve():
         raise RuntimeError(f"keras.utils.get_file wrote {path}, outside the staging folder {into}.")
-    if expected and sha256_of(path) not in expected:
+    if expected and (actual := file_digest(path)) not in expected:
         raise ChecksumError(
-            f"The download of {url} has sha256 {sha256_of(path)}, expected "
+            f"The download of {url} has sha256 {actual}, expected "
             f"{' or '.join(expected)}: the origin changed or the transfer was corrupted. "
             "Nothing was written to the cache."
         )
@@ -249,12 +249,11 @@ def _write_fixture(entry: Entry, root: Path) -> None:
 
 
 def _announce_fixture(entry: Entry, why: str) -> None:
-    bar = "!" * 78
-    print(
-        f"{bar}\n{profile.FIXTURE_OUTPUT_MARKER}: {entry.name!r} is not in the cache or a "
-        f"mirror and {why}.\nThe fast profile goes on with a small generated stand-in in the "
-        f"same on-disk format ({entry.format}).\nEvery number computed from it only shows "
-        f"that the code runs; none says anything about the real data.\n{bar}"
+    profile.announce(
+        profile.FIXTURE_OUTPUT_MARKER,
+        f"{entry.name!r} is not in the cache or a mirror and {why}.\nThe fast profile goes on "
+        f"with a small generated stand-in in the same on-disk format ({entry.format}).\nEvery "
+        "number computed from it only shows that the code runs; none says anything about the real data.",
     )
 
 
