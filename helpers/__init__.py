@@ -2,7 +2,10 @@
 
 Modules: ``profile`` (full/fast run profiles), ``session`` (the setup cell), ``device``
 (strategies and mixed precision), ``data`` (registry, cache, mirror, downloads,
-fixtures), ``plotting``, ``evaluation`` and ``callbacks``. Submodules load on first
+fixtures), ``plotting``, ``evaluation``, ``callbacks``, ``vision`` (image folders,
+Food-101), ``pretrained`` (keras.applications weights), ``hub`` (TF Hub modules as
+Keras 3 layers), ``text`` (PubMed RCT parsing, text utilities) and ``timeseries``
+(windows, forecast metrics, N-BEATS). Submodules load on first
 use (``helpers.plotting.plot_loss_curves`` works after a plain ``import helpers``), so
 tools that only need ``helpers.profile`` do not import TensorFlow.
 """

@@ -152,8 +152,6 @@ def _result(entry: Entry, root: Path, source: str) -> Fetched:
         path = root / entry.files[0].path
     else:
         path = root / os.path.commonpath([f.path for f in entry.files])
-        if not any(path == root / f.path for f in entry.files) and path.is_file():
-            path = path.parent
     return Fetched(entry.name, path, source)
 
 
