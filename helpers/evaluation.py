@@ -6,10 +6,11 @@ from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 from sklearn import metrics
 
 
-def _as_1d(values, name: str) -> np.ndarray:
+def _as_1d(values: ArrayLike, name: str) -> np.ndarray:
     array = np.asarray(values)
     if array.ndim == 2 and array.shape[1] == 1:
         array = array[:, 0]
@@ -20,7 +21,7 @@ def _as_1d(values, name: str) -> np.ndarray:
     return array
 
 
-def _paired(y_true, y_pred) -> tuple[np.ndarray, np.ndarray]:
+def _paired(y_true: ArrayLike, y_pred: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     y_true, y_pred = _as_1d(y_true, "y_true"), _as_1d(y_pred, "y_pred")
     if len(y_true) != len(y_pred):
         raise ValueError(
@@ -30,7 +31,7 @@ def _paired(y_true, y_pred) -> tuple[np.ndarray, np.ndarray]:
     return y_true, y_pred
 
 
-def regression_metrics(y_true, y_pred) -> dict[str, float]:
+def regression_metrics(y_true: ArrayLike, y_pred: ArrayLike) -> dict[str, float]:
     """MAE, MSE, RMSE and R^2 of predictions, computed with ``sklearn.metrics``.
 
     Raises:
@@ -46,7 +47,9 @@ def regression_metrics(y_true, y_pred) -> dict[str, float]:
     }
 
 
-def classification_metrics(y_true, y_pred, average: str = "weighted") -> dict[str, float]:
+def classification_metrics(
+    y_true: ArrayLike, y_pred: ArrayLike, average: str = "weighted"
+) -> dict[str, float]:
     """Accuracy, precision, recall and F1 of predicted labels (not probabilities).
 
     ``average`` is passed to sklearn ("weighted", "macro", "micro" or "binary").

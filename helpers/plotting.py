@@ -2,21 +2,32 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from numpy.typing import ArrayLike
 from sklearn.metrics import ConfusionMatrixDisplay
 
+if TYPE_CHECKING:
+    import keras
 
-def _history_dict(history) -> dict[str, list[float]]:
+    HistoryLike = keras.callbacks.History | Mapping[str, Sequence[float]]
+
+
+def _history_dict(history: HistoryLike) -> dict[str, list[float]]:
     data = getattr(history, "history", history)
     if not isinstance(data, dict) or not data:
         raise ValueError("Pass the History returned by model.fit() (or its .history dict); it is empty.")
     return data
 
 
-def plot_loss_curves(history, metrics: Sequence[str] | None = None, require_validation: bool = True):
+def plot_loss_curves(
+    history: HistoryLike, metrics: Sequence[str] | None = None, require_validation: bool = True
+) -> Figure:
     """Plot training against validation curves, one panel per metric.
 
     Args:
@@ -50,7 +61,9 @@ def plot_loss_curves(history, metrics: Sequence[str] | None = None, require_vali
     return fig
 
 
-def compare_histories(before, after, metrics: Sequence[str] = ("loss", "accuracy")):
+def compare_histories(
+    before: HistoryLike, after: HistoryLike, metrics: Sequence[str] = ("loss", "accuracy")
+) -> Figure:
     """Plot two consecutive trainings (e.g. feature extraction, then fine-tuning) as one run.
 
     A vertical line marks where the second training started.
@@ -76,7 +89,13 @@ def compare_histories(before, after, metrics: Sequence[str] = ("loss", "accuracy
     return fig
 
 
-def plot_confusion_matrix(y_true, y_pred, class_names=None, normalize: str | None = None, ax=None):
+def plot_confusion_matrix(
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
+    class_names: Sequence[str] | None = None,
+    normalize: str | None = None,
+    ax: Axes | None = None,
+) -> Axes:
     """A readable confusion matrix (``sklearn.metrics.ConfusionMatrixDisplay``).
 
     ``normalize`` is None (counts), "true", "pred" or "all". Long class names are
@@ -92,20 +111,31 @@ def plot_confusion_matrix(y_true, y_pred, class_names=None, normalize: str | Non
     if class_names is not None:
         labels = np.arange(len(class_names))
         if y_true.size and (y_true.max() >= len(class_names) or y_pred.max() >= len(class_names)):
-            raise ValueError(f"Labels go up to {max(y_true.max(), y_pred.max())} but only "
-                             f"{len(class_names)} class_names were given.")
+            raise ValueError(
+                f"Labels go up to {max(y_true.max(), y_pred.max())} but only "
+                f"{len(class_names)} class_names were given."
+            )
     size = max(4, 0.6 * len(labels) + 2)
     ax = ax or plt.subplots(figsize=(size, size))[1]
     ConfusionMatrixDisplay.from_predictions(
-        y_true, y_pred, labels=labels, display_labels=class_names, normalize=normalize,
-        ax=ax, cmap="Blues", colorbar=False, values_format=".2f" if normalize else "d",
+        y_true,
+        y_pred,
+        labels=labels,
+        display_labels=class_names,
+        normalize=normalize,
+        ax=ax,
+        cmap="Blues",
+        colorbar=False,
+        values_format=".2f" if normalize else "d",
         xticks_rotation=45 if len(labels) > 4 else "horizontal",
     )
     ax.set_title("Confusion matrix" + (f" (normalized over {normalize})" if normalize else ""))
     return ax
 
 
-def plot_decision_boundary(model, X, y, ax=None, resolution: int = 200):
+def plot_decision_boundary(
+    model: Any, X: ArrayLike, y: ArrayLike, ax: Axes | None = None, resolution: int = 200
+) -> Axes:
     """Colour the plane by the model's predicted class and scatter the data on top.
 
     Works with a sigmoid output (one unit) or a softmax output (one unit per class),
@@ -138,7 +168,14 @@ def plot_decision_boundary(model, X, y, ax=None, resolution: int = 200):
     return ax
 
 
-def plot_random_predictions(images, y_true, probabilities, class_names, n: int = 9, seed: int = 0):
+def plot_random_predictions(
+    images: ArrayLike,
+    y_true: ArrayLike,
+    probabilities: ArrayLike,
+    class_names: Sequence[str],
+    n: int = 9,
+    seed: int = 0,
+) -> Figure:
     """A grid of random images titled "predicted (confidence) / true", wrong ones in red.
 
     Raises:
@@ -147,8 +184,10 @@ def plot_random_predictions(images, y_true, probabilities, class_names, n: int =
     """
     images, y_true, probabilities = np.asarray(images), np.asarray(y_true).ravel(), np.asarray(probabilities)
     if not len(images) == len(y_true) == len(probabilities):
-        raise ValueError(f"Got {len(images)} images, {len(y_true)} labels and "
-                         f"{len(probabilities)} rows of probabilities: they must match.")
+        raise ValueError(
+            f"Got {len(images)} images, {len(y_true)} labels and "
+            f"{len(probabilities)} rows of probabilities: they must match."
+        )
     if probabilities.ndim != 2 or probabilities.shape[1] != len(class_names):
         raise ValueError(f"probabilities must have shape (n, {len(class_names)}), got {probabilities.shape}.")
     if not 0 < n <= len(images):
@@ -164,13 +203,23 @@ def plot_random_predictions(images, y_true, probabilities, class_names, n: int =
         ax.imshow(image.squeeze(), cmap="binary" if image.ndim == 2 or image.shape[-1] == 1 else None)
         predicted = int(probabilities[i].argmax())
         colour = "tab:green" if predicted == y_true[i] else "tab:red"
-        ax.set_title(f"{class_names[predicted]} ({probabilities[i].max():.0%})\ntrue: "
-                     f"{class_names[int(y_true[i])]}", color=colour, fontsize=9)
+        ax.set_title(
+            f"{class_names[predicted]} ({probabilities[i].max():.0%})\ntrue: {class_names[int(y_true[i])]}",
+            color=colour,
+            fontsize=9,
+        )
     fig.tight_layout()
     return fig
 
 
-def plot_predictions(train_x, train_y, test_x, test_y, predictions, ax=None):
+def plot_predictions(
+    train_x: ArrayLike,
+    train_y: ArrayLike,
+    test_x: ArrayLike,
+    test_y: ArrayLike,
+    predictions: ArrayLike,
+    ax: Axes | None = None,
+) -> Axes:
     """One-feature regression: training data, test data and the model's test predictions.
 
     Raises:
@@ -187,7 +236,7 @@ def plot_predictions(train_x, train_y, test_x, test_y, predictions, ax=None):
     return ax
 
 
-def plot_predicted_vs_actual(y_true, y_pred, ax=None):
+def plot_predicted_vs_actual(y_true: ArrayLike, y_pred: ArrayLike, ax: Axes | None = None) -> Axes:
     """Scatter predictions against true values, with the line of perfect predictions.
 
     Raises:

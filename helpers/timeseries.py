@@ -18,6 +18,7 @@ from collections.abc import Sequence
 import keras
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 from sklearn import metrics as skm
 
 # --------------------------------------------------------------------------- splits
@@ -42,7 +43,9 @@ def split_index(n: int, test_fraction: float = 0.2) -> int:
     return cut
 
 
-def chronological_split(values: Sequence | np.ndarray | pd.Series, test_fraction: float = 0.2):
+def chronological_split(
+    values: Sequence | np.ndarray | pd.Series | pd.DataFrame, test_fraction: float = 0.2
+) -> tuple:
     """Split ``values`` in time order: the first steps train, the last ``test_fraction`` test.
 
     Never shuffled: a shuffled split lets the model see days after the ones it is tested on.
@@ -141,7 +144,7 @@ def split_windows(
 # --------------------------------------------------------------------------- metrics
 
 
-def _pair(y_true, y_pred) -> tuple[np.ndarray, np.ndarray]:
+def _pair(y_true: ArrayLike, y_pred: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     true = np.asarray(y_true, dtype="float64")
     pred = np.asarray(y_pred, dtype="float64")
     if true.shape != pred.shape:
@@ -156,7 +159,7 @@ def _pair(y_true, y_pred) -> tuple[np.ndarray, np.ndarray]:
     return true.ravel(), pred.ravel()
 
 
-def mae(y_true, y_pred) -> float:
+def mae(y_true: ArrayLike, y_pred: ArrayLike) -> float:
     """Mean absolute error, in the units of the series (``sklearn.metrics``).
 
     Raises:
@@ -166,19 +169,19 @@ def mae(y_true, y_pred) -> float:
     return float(skm.mean_absolute_error(true, pred))
 
 
-def mse(y_true, y_pred) -> float:
+def mse(y_true: ArrayLike, y_pred: ArrayLike) -> float:
     """Mean squared error (``sklearn.metrics``). Raises ``ValueError`` as :func:`mae`."""
     true, pred = _pair(y_true, y_pred)
     return float(skm.mean_squared_error(true, pred))
 
 
-def rmse(y_true, y_pred) -> float:
+def rmse(y_true: ArrayLike, y_pred: ArrayLike) -> float:
     """Root mean squared error (``sklearn.metrics``). Raises ``ValueError`` as :func:`mae`."""
     true, pred = _pair(y_true, y_pred)
     return float(skm.root_mean_squared_error(true, pred))
 
 
-def mape(y_true, y_pred) -> float:
+def mape(y_true: ArrayLike, y_pred: ArrayLike) -> float:
     """Mean absolute percentage error, in percent (100 * mean |(y - ŷ) / y|).
 
     Raises:
@@ -194,7 +197,7 @@ def mape(y_true, y_pred) -> float:
     return 100.0 * float(skm.mean_absolute_percentage_error(true, pred))
 
 
-def naive_scale(series, seasonality: int = 1) -> float:
+def naive_scale(series: ArrayLike, seasonality: int = 1) -> float:
     """MAE of the seasonal naive forecast on ``series``: mean |y[t] - y[t - seasonality]|.
 
     This is the denominator of :func:`mase`.
@@ -213,7 +216,7 @@ def naive_scale(series, seasonality: int = 1) -> float:
     return float(np.mean(np.abs(values[seasonality:] - values[:-seasonality])))
 
 
-def mase(y_true, y_pred, y_insample, seasonality: int = 1) -> float:
+def mase(y_true: ArrayLike, y_pred: ArrayLike, y_insample: ArrayLike, seasonality: int = 1) -> float:
     """Mean absolute scaled error: MAE divided by the in-sample MAE of the naive forecast.
 
     ``mase = mae(y_true, y_pred) / naive_scale(y_insample, seasonality)`` (Hyndman &
@@ -235,7 +238,9 @@ def mase(y_true, y_pred, y_insample, seasonality: int = 1) -> float:
     return error / scale
 
 
-def evaluate_forecast(y_true, y_pred, y_insample, seasonality: int = 1) -> dict[str, float]:
+def evaluate_forecast(
+    y_true: ArrayLike, y_pred: ArrayLike, y_insample: ArrayLike, seasonality: int = 1
+) -> dict[str, float]:
     """All five metrics at once: ``{"mae", "mse", "rmse", "mape", "mase"}``.
 
     Multi-step forecasts (shape ``(n, horizon)``) are scored over every forecast step.
@@ -264,7 +269,7 @@ HALVINGS: tuple[tuple[str, float], ...] = (
 )
 
 
-def block_reward(dates) -> np.ndarray:
+def block_reward(dates: ArrayLike | pd.DatetimeIndex) -> np.ndarray:
     """The Bitcoin block reward in force on each date (a step function of the halvings).
 
     The halving schedule is known years in advance, so a forecaster may use it as an
@@ -313,8 +318,12 @@ class NBeatsBlock(keras.layers.Layer):
 
     def __init__(self, input_size: int, horizon: int, n_neurons: int = 512, n_layers: int = 4, **kwargs):
         super().__init__(**kwargs)
-        for name, value in (("input_size", input_size), ("horizon", horizon),
-                            ("n_neurons", n_neurons), ("n_layers", n_layers)):
+        for name, value in (
+            ("input_size", input_size),
+            ("horizon", horizon),
+            ("n_neurons", n_neurons),
+            ("n_layers", n_layers),
+        ):
             if int(value) != value or value < 1:
                 raise ValueError(f"NBeatsBlock {name} must be an integer >= 1, got {value}.")
         self.input_size = int(input_size)
@@ -351,5 +360,10 @@ class NBeatsBlock(keras.layers.Layer):
         return (*input_shape[:-1], self.input_size), (*input_shape[:-1], self.horizon)
 
     def get_config(self) -> dict:
-        return {**super().get_config(), "input_size": self.input_size, "horizon": self.horizon,
-                "n_neurons": self.n_neurons, "n_layers": self.n_layers}
+        return {
+            **super().get_config(),
+            "input_size": self.input_size,
+            "horizon": self.horizon,
+            "n_neurons": self.n_neurons,
+            "n_layers": self.n_layers,
+        }
