@@ -1,4 +1,5 @@
-"""Model evaluation: metric summaries as dicts, a results table, and the headline line."""
+"""Model evaluation: metric summaries as dicts, a results table, the headline line, and
+:class:`Results`, which collects each model's metrics for a notebook's comparison."""
 
 from __future__ import annotations
 
@@ -96,3 +97,152 @@ def results_table(
 def headline(name: str, value: float) -> None:
     """Print the notebook's headline metric in the one format ``make run`` reads."""
     print(f"Headline metric: {name} = {float(value):.4g}")
+
+
+class Results:
+    """Each model's metrics under one name: one printed line per model, and a results table.
+
+    The one place a notebook keeps its comparison. Vision notebooks record
+    ``model.evaluate`` metrics and the parameter count with :meth:`add_evaluation`; text
+    notebooks record classification metrics from predicted probabilities with
+    :meth:`add_probabilities` (which also keeps the probabilities, for ensembles and error
+    analysis); anything else (a baseline's score, a published figure) goes in with
+    :meth:`add`. :meth:`table` returns the pandas DataFrame for the results table.
+
+    Example::
+
+        results = Results()
+        results.add_evaluation("TinyVGG", model, validation_data)
+        results.add_probabilities("TF-IDF + naive Bayes", y_val, baseline.predict_proba(x_val)[:, 1])
+        results.table(sort_by="accuracy", ascending=False)
+    """
+
+    def __init__(self) -> None:
+        self._rows: dict[str, dict[str, object]] = {}
+        self.probabilities: dict[str, np.ndarray] = {}
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._rows
+
+    def __getitem__(self, name: str) -> dict[str, object]:
+        if name not in self._rows:
+            raise KeyError(f"No results recorded under {name!r}; recorded: {list(self._rows)}.")
+        return dict(self._rows[name])
+
+    @property
+    def names(self) -> list[str]:
+        """The recorded model names, in the order they were added."""
+        return list(self._rows)
+
+    def add(self, name: str, metrics: Mapping[str, object], quiet: bool = False) -> dict[str, object]:
+        """Store ``metrics`` (metric name -> value) under ``name`` and print one line.
+
+        Recording a name again replaces its row (re-running a cell does not duplicate it).
+
+        Raises:
+            ValueError: an empty or non-string name, or no metrics.
+        """
+        if not isinstance(name, str) or not name.strip():
+            raise ValueError(f"A model's results need a non-empty name, got {name!r}.")
+        if not metrics:
+            raise ValueError(f"No metrics given for {name!r}: pass e.g. {{'accuracy': 0.9}}.")
+        row = {str(key): _plain(value) for key, value in metrics.items()}
+        self._rows[name] = row
+        if not quiet:
+            shown = ", ".join(f"{key} {_short(value)}" for key, value in row.items())
+            print(f"{name}: {shown}")
+        return dict(row)
+
+    def add_evaluation(
+        self, name: str, model, data, include_loss: bool = False, **extra: object
+    ) -> dict[str, object]:
+        """``model.evaluate(data)`` as a row, with the model's parameter count.
+
+        ``extra`` adds columns (e.g. ``training_images=750``). The loss is left out unless
+        ``include_loss`` (losses of differently compiled models rarely compare).
+
+        Raises:
+            TypeError: ``model`` is not a compiled Keras model (has no ``evaluate``).
+        """
+        if not hasattr(model, "evaluate") or not hasattr(model, "count_params"):
+            raise TypeError(
+                f"add_evaluation needs a compiled Keras model, got {type(model).__name__}; "
+                "for other predictions use add_probabilities or add."
+            )
+        scores = model.evaluate(data, verbose=0, return_dict=True)
+        if not include_loss:
+            scores = {key: value for key, value in scores.items() if key != "loss"}
+        return self.add(name, {**scores, "parameters": int(model.count_params()), **extra})
+
+    def add_probabilities(
+        self,
+        name: str,
+        y_true: ArrayLike,
+        probabilities: ArrayLike,
+        threshold: float = 0.5,
+        average: str | None = None,
+        **extra: object,
+    ) -> dict[str, object]:
+        """Classification metrics of predicted probabilities (kept in :attr:`probabilities`).
+
+        Binary tasks: ``probabilities`` holds one probability of the positive class per
+        example (shape ``(n,)`` or ``(n, 1)``); the label is ``probability > threshold`` and
+        precision, recall and F1 are those of the positive class (``average="binary"``).
+        Multi-class tasks: shape ``(n, classes)``; the label is the arg-max and the scores
+        are averaged with ``average`` (default ``"weighted"``).
+
+        Raises:
+            ValueError: lengths differ, probabilities outside [0, 1] or of the wrong shape,
+                or a threshold outside (0, 1).
+        """
+        probs = np.asarray(probabilities, dtype=float)
+        if probs.ndim == 2 and probs.shape[1] == 1:
+            probs = probs[:, 0]
+        if probs.ndim not in (1, 2) or probs.size == 0:
+            raise ValueError(
+                "probabilities must be (examples,) for a binary task or (examples, classes), "
+                f"got shape {probs.shape}."
+            )
+        if np.isnan(probs).any() or probs.min() < 0 or probs.max() > 1:
+            raise ValueError(
+                "probabilities must lie in [0, 1]: pass sigmoid or softmax outputs, not logits."
+            )
+        if not 0 < threshold < 1:
+            raise ValueError(f"threshold must lie strictly between 0 and 1, got {threshold}.")
+        if probs.ndim == 1:
+            predicted = (probs > threshold).astype(int)
+            average = average or "binary"
+        else:
+            predicted = probs.argmax(axis=1)
+            average = average or "weighted"
+        scores = classification_metrics(y_true, predicted, average=average)
+        self.probabilities[name] = probs
+        return self.add(name, {**scores, **extra})
+
+    def table(self, sort_by: str | None = None, ascending: bool = True) -> pd.DataFrame:
+        """The results as a DataFrame, one row per model (see :func:`results_table`).
+
+        Raises:
+            ValueError: nothing recorded yet, or ``sort_by`` is not a column.
+        """
+        if not self._rows:
+            raise ValueError("No results recorded yet: add a model's results first.")
+        return results_table(self._rows, sort_by=sort_by, ascending=ascending)
+
+
+def _plain(value: object) -> object:
+    """NumPy scalars and 0-d arrays as Python numbers, so tables and prints look the same."""
+    if isinstance(value, np.generic) or (isinstance(value, np.ndarray) and value.ndim == 0):
+        return value.item()
+    return value
+
+
+def _short(value: object) -> str:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return str(value)
+    if isinstance(value, int):
+        return f"{value:,}"
+    return f"{value:.4f}"

@@ -8,7 +8,13 @@
 - :func:`split_sentences`: a light, offline sentence splitter for raw abstracts;
 - :func:`most_wrong`: the confidently wrong predictions of a binary classifier;
 - :func:`export_embeddings`: an embedding matrix and its vocabulary as the two TSV files
-  the TensorBoard Embedding Projector (projector.tensorflow.org) reads.
+  the TensorBoard Embedding Projector (projector.tensorflow.org) reads;
+- :func:`disaster_tweets_split`: notebook 07's train/validation split of the tweets, for
+  every notebook that uses them;
+- :func:`make_text_dataset`: the batched, prefetched ``tf.data`` pipeline of texts (or
+  named inputs) and labels;
+- :func:`train_and_record`: fit a text classifier and record its validation metrics in a
+  :class:`helpers.evaluation.Results`.
 """
 
 from __future__ import annotations
@@ -260,3 +266,138 @@ def export_embeddings(
         for token in vocabulary:
             handle.write((token or "[PAD]").replace("\t", " ").replace("\n", " ") + "\n")
     return vectors, metadata
+
+
+def disaster_tweets_split(
+    frame: pd.DataFrame, validation_fraction: float, seed: int = 42
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Notebook 07's train/validation split of the labelled disaster tweets.
+
+    Shuffles the rows with ``frame.sample(frac=1, random_state=seed)``, then holds out
+    ``validation_fraction`` of them with ``sklearn.model_selection.train_test_split(...,
+    random_state=seed)``. Every notebook that uses the tweets calls this, so they all see
+    the same validation tweets.
+
+    Returns:
+        ``train_sentences, val_sentences, train_labels, val_labels`` (NumPy arrays).
+
+    Raises:
+        ValueError: ``frame`` lacks the ``text`` or ``target`` column, has fewer than two
+            rows, or ``validation_fraction`` is not strictly between 0 and 1.
+    """
+    from sklearn.model_selection import train_test_split
+
+    missing = [column for column in ("text", "target") if column not in frame.columns]
+    if missing:
+        raise ValueError(
+            f"The tweets frame lacks the column(s) {missing}; pass the DataFrame of "
+            "nlp_getting_started/train.csv (columns id, keyword, location, text, target)."
+        )
+    if not 0 < validation_fraction < 1:
+        raise ValueError(
+            f"validation_fraction must lie strictly between 0 and 1, got {validation_fraction}."
+        )
+    if len(frame) < 2:
+        raise ValueError(f"Need at least two tweets to split, got {len(frame)}.")
+    shuffled = frame.sample(frac=1, random_state=seed)
+    train_sentences, val_sentences, train_labels, val_labels = train_test_split(
+        shuffled["text"].to_numpy(),
+        shuffled["target"].to_numpy(),
+        test_size=validation_fraction,
+        random_state=seed,
+    )
+    return train_sentences, val_sentences, train_labels, val_labels
+
+
+def make_text_dataset(
+    features,
+    labels=None,
+    batch_size: int = 32,
+    shuffle: bool = False,
+    shuffle_buffer: int | None = None,
+    repeat: bool = False,
+    seed: int = 42,
+):
+    """A batched, prefetched ``tf.data`` pipeline of texts (or named inputs) and labels.
+
+    ``features`` is an array of strings, or a dict of named arrays for a model with several
+    inputs; with ``labels`` the elements are ``(features, label)`` pairs. ``shuffle`` mixes
+    the examples (buffer: every example unless ``shuffle_buffer`` is given, with ``seed``);
+    ``repeat`` makes the pipeline endless (then pass ``steps_per_epoch`` to ``fit``). This
+    is notebook 07's pipeline; notebook 08 adds a 10,000-example buffer and ``repeat``.
+
+    Returns:
+        A ``tf.data.Dataset``.
+
+    Raises:
+        ValueError: no examples, features and labels of different lengths, or a
+            non-positive batch size or shuffle buffer.
+    """
+    import tensorflow as tf
+
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be a positive number of examples, got {batch_size}.")
+    if shuffle_buffer is not None and shuffle_buffer < 1:
+        raise ValueError(f"shuffle_buffer must be positive, got {shuffle_buffer}.")
+    columns = features.values() if isinstance(features, dict) else [features]
+    lengths = {len(column) for column in columns}
+    if labels is not None:
+        lengths.add(len(labels))
+    if len(lengths) != 1:
+        raise ValueError(
+            f"Features and labels must have one row per example, got lengths {sorted(lengths)}."
+        )
+    size = lengths.pop()
+    if size == 0:
+        raise ValueError("make_text_dataset got no examples.")
+    data = features if labels is None else (features, labels)
+    dataset = tf.data.Dataset.from_tensor_slices(data)
+    if shuffle:
+        dataset = dataset.shuffle(shuffle_buffer or size, seed=seed)
+    if repeat:
+        dataset = dataset.repeat()
+    return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+
+def train_and_record(
+    model,
+    name: str,
+    results,
+    train_data,
+    validation_data,
+    validation_labels,
+    epochs: int,
+    **fit_kwargs,
+):
+    """Fit a text classifier, then record its metrics on every validation example.
+
+    Trains with ``model.fit(train_data, validation_data=validation_data, epochs=epochs,
+    verbose=0, **fit_kwargs)``, prints the last epoch's logs, predicts the whole
+    ``validation_data`` (which must not shuffle or repeat, so that the predictions line
+    up with ``validation_labels``) and records them in ``results`` (a
+    :class:`helpers.evaluation.Results`) with ``add_probabilities``: positive-class
+    scores for a sigmoid output, weighted averages for a softmax output.
+
+    Returns:
+        The training history (``keras.callbacks.History``).
+
+    Raises:
+        ValueError: ``epochs`` is not positive, or the number of predictions differs from
+            the number of validation labels (e.g. a validation pipeline that repeats).
+    """
+    if epochs < 1:
+        raise ValueError(f"epochs must be a positive number, got {epochs}.")
+    history = model.fit(
+        train_data, validation_data=validation_data, epochs=epochs, verbose=0, **fit_kwargs
+    )
+    last = {key: round(float(values[-1]), 4) for key, values in history.history.items()}
+    print(f"{name} after {epochs} epoch(s): {last}")
+    probabilities = model.predict(validation_data, verbose=0)
+    if len(probabilities) != len(validation_labels):
+        raise ValueError(
+            f"The model made {len(probabilities)} predictions for {len(validation_labels)} "
+            "validation labels: validation_data must yield each example once, in order "
+            "(no shuffle, no repeat)."
+        )
+    results.add_probabilities(name, validation_labels, probabilities)
+    return history

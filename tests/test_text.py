@@ -169,3 +169,113 @@ def test_export_embeddings_bad_input(tmp_path):
         export_embeddings(["a", "b"], np.eye(3), tmp_path)
     with pytest.raises(ValueError, match="must be a 2-D embedding matrix"):
         export_embeddings(["a"], np.ones(3), tmp_path)
+
+
+def _tweets(n: int = 50):
+    import pandas as pd
+
+    return pd.DataFrame(
+        {"id": range(n), "text": [f"tweet number {i}" for i in range(n)], "target": [i % 2 for i in range(n)]}
+    )
+
+
+def test_disaster_tweets_split_is_notebook_07s_split():
+    from sklearn.model_selection import train_test_split
+
+    from helpers.text import disaster_tweets_split
+
+    frame = _tweets()
+    train_x, val_x, train_y, val_y = disaster_tweets_split(frame, 0.1)
+    shuffled = frame.sample(frac=1, random_state=42)
+    expected = train_test_split(
+        shuffled["text"].to_numpy(), shuffled["target"].to_numpy(), test_size=0.1, random_state=42
+    )
+    for got, want in zip((train_x, val_x, train_y, val_y), expected, strict=True):
+        np.testing.assert_array_equal(got, want)
+    assert len(val_x) == 5 and set(train_x).isdisjoint(val_x)
+    # Another seed gives another split; the same seed the same one.
+    assert list(disaster_tweets_split(frame, 0.1, seed=1)[1]) != list(val_x)
+    assert list(disaster_tweets_split(frame, 0.1)[1]) == list(val_x)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"validation_fraction": 0.0}, "strictly between 0 and 1, got 0.0"),
+        ({"validation_fraction": 1.5}, "strictly between 0 and 1, got 1.5"),
+        ({"validation_fraction": 0.1, "frame": "no_target"}, r"lacks the column\(s\) \['target'\]"),
+        ({"validation_fraction": 0.1, "frame": "one_row"}, "at least two tweets"),
+    ],
+)
+def test_disaster_tweets_split_bad_input(kwargs, message):
+    from helpers.text import disaster_tweets_split
+
+    frame = {"no_target": _tweets().drop(columns="target"), "one_row": _tweets(1)}.get(
+        kwargs.pop("frame", None), _tweets()
+    )
+    with pytest.raises(ValueError, match=message):
+        disaster_tweets_split(frame, **kwargs)
+
+
+def test_make_text_dataset_batches_shuffles_and_repeats():
+    from helpers.text import make_text_dataset
+
+    texts, labels = np.array([f"t{i}" for i in range(10)]), np.arange(10)
+    plain = make_text_dataset(texts, labels, batch_size=4)
+    batches = [(x.numpy(), y.numpy()) for x, y in plain]
+    assert [len(y) for _, y in batches] == [4, 4, 2]
+    np.testing.assert_array_equal(np.concatenate([y for _, y in batches]), labels)  # in order
+    shuffled = np.concatenate([y.numpy() for _, y in make_text_dataset(texts, labels, shuffle=True)])
+    assert sorted(shuffled) == list(labels) and list(shuffled) != list(labels)
+    only_texts = make_text_dataset(texts, batch_size=3)
+    assert only_texts.element_spec.shape.as_list() == [None]
+    named = make_text_dataset({"a": texts, "b": labels}, labels, batch_size=5, repeat=True, shuffle=True,
+                              shuffle_buffer=3)
+    assert len(list(named.take(7))) == 7  # endless
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"features": ["a", "b"], "labels": [1]}, r"one row per example, got lengths \[1, 2\]"),
+        ({"features": {"a": ["x"], "b": ["y", "z"]}}, r"got lengths \[1, 2\]"),
+        ({"features": []}, "got no examples"),
+        ({"features": ["a"], "batch_size": 0}, "batch_size must be a positive"),
+        ({"features": ["a"], "shuffle": True, "shuffle_buffer": 0}, "shuffle_buffer must be positive"),
+    ],
+)
+def test_make_text_dataset_bad_input(kwargs, message):
+    from helpers.text import make_text_dataset
+
+    with pytest.raises(ValueError, match=message):
+        make_text_dataset(**kwargs)
+
+
+def test_train_and_record_fits_predicts_and_records(capsys):
+    import keras
+
+    from helpers.evaluation import Results
+    from helpers.text import make_text_dataset, train_and_record
+
+    texts = np.array(["fire flood help"] * 8 + ["happy song fun"] * 8)
+    labels = np.array([1] * 8 + [0] * 8)
+    vectorizer = keras.layers.TextVectorization(max_tokens=20, output_sequence_length=3)
+    vectorizer.adapt(texts)
+    inputs = keras.Input(shape=(), dtype="string")
+    x = keras.layers.GlobalAveragePooling1D()(keras.layers.Embedding(20, 4)(vectorizer(inputs)))
+    model = keras.Model(inputs, keras.layers.Dense(1, activation="sigmoid")(x))
+    model.compile(loss="binary_crossentropy", optimizer=keras.optimizers.Adam(0.1), metrics=["accuracy"])
+    results = Results()
+    history = train_and_record(
+        model, "tiny", results, make_text_dataset(texts, labels, batch_size=4, shuffle=True),
+        make_text_dataset(texts, labels, batch_size=4), labels, epochs=3,
+    )
+    assert len(history.history["loss"]) == 3
+    assert results["tiny"]["accuracy"] == pytest.approx(1.0)
+    assert results.probabilities["tiny"].shape == (16,)
+    assert "tiny after 3 epoch(s)" in capsys.readouterr().out
+    with pytest.raises(ValueError, match="must yield each example once"):
+        train_and_record(model, "bad", results, make_text_dataset(texts, labels),
+                         make_text_dataset(texts, labels), labels[:5], epochs=1)
+    with pytest.raises(ValueError, match="epochs must be a positive number"):
+        train_and_record(model, "bad", results, None, None, labels, epochs=0)
