@@ -97,6 +97,26 @@ def test_bad_outputs_are_caught(tmp_path, setup_text, cell_text, count, expected
     assert expected in _problems(tmp_path, nb)
 
 
+def test_check_output_marker_needs_a_stored_output(tmp_path):
+    nb = _good_notebook()
+    nb.cells[3].source = "# NBVAL_CHECK_OUTPUT\nprint(EPOCHS)"
+    nb = course.normalize(nb, tmp_path / "42_test_notebook.ipynb")
+    assert "code cell 3 is marked '# NBVAL_CHECK_OUTPUT' but has no stored output" in _problems(tmp_path, nb)
+    # With the output of a full run stored, the same cell passes.
+    nb = course.normalize(_with_outputs(nb, "profile: full\n", "10\n"), tmp_path / "42_test_notebook.ipynb")
+    assert _problems(tmp_path, nb) == ""
+
+
+@pytest.mark.parametrize("printed", ["sex     str\nage   int64\n", "Name: sex, dtype: str\n"])
+def test_check_output_cell_must_not_print_version_dependent_dtypes(tmp_path, printed):
+    nb = _with_outputs(_good_notebook(), "profile: full\n", printed)
+    nb.cells[3].source = "# NBVAL_CHECK_OUTPUT\nprint(frame.dtypes)"
+    nb = course.normalize(nb, tmp_path / "42_test_notebook.ipynb")
+    assert "prints pandas 3's string dtype" in _problems(tmp_path, nb)
+    nb.cells[3].source = "print(frame.dtypes)"  # unmarked cells are not compared, so they may
+    assert _problems(tmp_path, nb) == ""
+
+
 def test_structure_defects_are_caught(tmp_path):
     nb = course.normalize(_good_notebook(), tmp_path / "42_test_notebook.ipynb")
     nb.cells[4].source = "## Results"

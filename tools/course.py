@@ -49,6 +49,14 @@ TF_LOG_LINE_RE = re.compile(
     r"|To enable the following instructions: .* with the appropriate compiler flags\.)\n?",
     flags=re.MULTILINE,
 )
+# nbval compares a cell marked like this only when it has stored outputs; without them the
+# marker checks nothing, so the format check refuses it.
+CHECK_OUTPUT_RE = re.compile(r"^\s*#\s*NBVAL_CHECK_OUTPUT\b", flags=re.MULTILINE)
+# Output that differs between supported library versions cannot be compared by nbval
+# (pandas 3 prints its string dtype as "str", pandas 2 as "object").
+VERSION_DEPENDENT_OUTPUT = {
+    "pandas 3's string dtype": re.compile(r"dtype: str$|^\S+\s+str$|\bStringDtype\b", re.MULTILINE),
+}
 MACHINE_PATH_RE = re.compile(r"(/root/|/home/[\w.-]+/|/Users/[\w.-]+/|/work/|/tmp/|[A-Z]:\\Users\\)")
 
 SETUP_SOURCE = f'''\
@@ -194,6 +202,19 @@ def check(path: Path) -> list[str]:
     code = [c for c in cells if c.cell_type == "code"]
     has_outputs = any(c.outputs for c in code)
     for number, cell in enumerate(code, start=1):
+        if CHECK_OUTPUT_RE.search(cell.source):
+            if not cell.outputs:
+                problems.append(
+                    f"code cell {number} is marked '# NBVAL_CHECK_OUTPUT' but has no stored output, so "
+                    "nbval compares nothing: commit full-run outputs, or assert the facts in the cell "
+                    "and remove the marker"
+                )
+            for what, pattern in VERSION_DEPENDENT_OUTPUT.items():
+                if any(pattern.search(_output_text(o)) for o in cell.outputs):
+                    problems.append(
+                        f"code cell {number} is marked '# NBVAL_CHECK_OUTPUT' but prints {what}, "
+                        "which other supported versions print differently"
+                    )
         if cell.outputs and cell.execution_count is None:
             problems.append(f"code cell {number} has outputs but no execution count (nbval rejects it)")
         for output in cell.outputs:
