@@ -15,14 +15,14 @@ Example::
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import keras
 
 from helpers import data, profile
-from helpers.data.store import file_digest
 
-__all__ = ["BACKBONES", "pretrained_backbone", "weights_file"]
+__all__ = ["BACKBONES", "parameter_count", "pretrained_backbone", "weights_file"]
 
 # keras.applications name -> registry entry of its ImageNet "notop" weights
 BACKBONES: dict[str, str] = {
@@ -41,21 +41,16 @@ def _check_name(name: str) -> str:
 
 
 def _fetch_weights(name: str) -> data.Fetched | None:
+    # The data layer checks Keras' published md5 (entry.extra["md5"]) of a cached or
+    # mirrored file, and of a download before it is moved into the cache, so a bad
+    # download never lands there; its ChecksumError names the file's full path.
     entry = data.get_entry(_check_name(name))
     try:
-        fetched = data.fetch(entry.name)
+        return data.fetch(entry.name)
     except data.DataNotFoundError:
         if profile.is_fast():
             return None
         raise
-    expected = entry.extra.get("md5")
-    if expected and (actual := file_digest(fetched.path, "md5")) != expected:
-        raise ValueError(
-            f"{fetched.path.name} ({fetched.source}) has md5 {actual}, but Keras publishes {expected} "
-            f"for it: the file is corrupt or a different version. Delete it and download it again "
-            f"from {entry.files[0].url}."
-        )
-    return fetched
 
 
 def weights_file(name: str) -> Path | None:
@@ -65,8 +60,9 @@ def weights_file(name: str) -> Path | None:
     uses random weights). The file's md5 is checked against the digest Keras publishes.
 
     Raises:
-        ValueError: ``name`` is not one of :data:`BACKBONES`, or the file's md5 is not
-            the one Keras publishes (a corrupt or different file: delete it).
+        ValueError: ``name`` is not one of :data:`BACKBONES`.
+        helpers.data.ChecksumError: (a ``ValueError``) the file's md5 is not the one Keras
+            publishes; the message names its full path and what to do.
         helpers.data.DataNotFoundError: ``full`` profile and the file is nowhere; the
             message names the file, its origin and where to put it.
     """
@@ -136,3 +132,23 @@ def pretrained_backbone(
         model.weights_source = fetched.source
     model.trainable = trainable
     return model
+
+
+def parameter_count(weights: list) -> int:
+    """How many numbers a list of weights holds, e.g. ``parameter_count(model.trainable_weights)``.
+
+    ``model.count_params()`` counts every weight; this counts the ones you pass, so the
+    trainable and the frozen part of a transfer-learning model can be told apart.
+
+    Raises:
+        TypeError: an element has no ``shape`` (pass ``model.weights``, not the model).
+    """
+    total = 0
+    for weight in weights:
+        if not hasattr(weight, "shape"):
+            raise TypeError(
+                f"parameter_count needs a list of weights (e.g. model.trainable_weights), got an element "
+                f"of type {type(weight).__name__}."
+            )
+        total += math.prod(int(n) for n in weight.shape)
+    return total

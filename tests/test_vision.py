@@ -173,3 +173,125 @@ def test_food101_full_profile_offline_says_where_to_put_it(data_env, full, monke
         vision.load_food101()
     with pytest.raises(ValueError, match="mock_examples must be at least 1"):
         vision.load_food101(mock_examples=0)
+
+
+# --- validation split, file-list pipelines, thumbnails ---------------------------------
+
+
+@pytest.fixture
+def three_classes(tmp_path):
+    """train/<a|b|c>/*.jpg with 10, 5 and 2 images: unbalanced, one class barely splittable."""
+    root = tmp_path / "train"
+    for name, n, colour in (("a", 10, (220, 20, 20)), ("b", 5, (20, 220, 20)), ("c", 2, (20, 20, 220))):
+        for index in range(n):
+            _jpeg(root / name / f"{index:02d}.jpg", colour)
+    (root / ".DS_Store").write_bytes(b"\x00\x01Bud1")
+    return root
+
+
+def test_stratified_split_holds_every_class_and_no_image_twice(three_classes):
+    train, validation = vision.stratified_validation_split(three_classes, 0.2, seed=0)
+    classes = lambda files: sorted(p.parent.name for p in files)  # noqa: E731
+    assert classes(validation) == ["a", "a", "b", "c"]  # round(2.0), round(1.0), at least 1
+    assert classes(train) == ["a"] * 8 + ["b"] * 4 + ["c"]
+    assert not set(train) & set(validation)
+    assert sorted(train + validation) == vision.image_files(three_classes)
+    # the same seed picks the same images; another seed (usually) others
+    assert vision.stratified_validation_split(three_classes, 0.2, seed=0) == (train, validation)
+    picks = {tuple(vision.stratified_validation_split(three_classes, 0.2, seed=s)[1]) for s in range(5)}
+    assert len(picks) > 1
+
+
+def test_stratified_split_keeps_one_training_image_per_class(three_classes):
+    train, validation = vision.stratified_validation_split(three_classes, 0.9, seed=0)
+    assert sorted({p.parent.name for p in train}) == ["a", "b", "c"]
+    assert sorted({p.parent.name for p in validation}) == ["a", "b", "c"]
+
+
+def test_stratified_split_bad_inputs(three_classes, tmp_path):
+    for fraction in (0, 1, -0.1, 1.5):
+        with pytest.raises(ValueError, match="validation_fraction must be between 0 and 1"):
+            vision.stratified_validation_split(three_classes, fraction)
+    (three_classes / "c" / "01.jpg").unlink()
+    (three_classes / "d").mkdir()
+    with pytest.raises(ValueError, match=r"at least 2 images .*'c' \(1\), 'd' \(0\)\. Add images or remove"):
+        vision.stratified_validation_split(three_classes, 0.2)
+    (tmp_path / "flat").mkdir()
+    with pytest.raises(ValueError, match="No class sub-folders in"):
+        vision.stratified_validation_split(tmp_path / "flat", 0.2)
+    with pytest.raises(FileNotFoundError, match="No image folder at"):
+        vision.stratified_validation_split(tmp_path / "nowhere", 0.2)
+
+
+def test_image_folder_split_pipelines(three_classes):
+    train, validation = vision.image_folder_split(
+        three_classes, 0.2, image_size=(16, 16), batch_size=4, seed=0)
+    assert train.class_names == validation.class_names == ["a", "b", "c"]
+    assert (train.count, validation.count) == (13, 4)
+    for _ in range(2):  # two epochs of the cached pipelines
+        labels = np.concatenate([y.numpy() for _, y in validation.dataset])
+        assert sorted(labels.tolist()) == [0, 0, 1, 2]  # every class in the validation set
+        images = np.concatenate([x.numpy() for x, _ in train.dataset])
+        assert images.shape == (13, 16, 16, 3) and images.dtype == np.float32
+    # the labels follow the folders: class "a" is red, "c" blue
+    batches = list(train.dataset)
+    images = np.concatenate([x.numpy() for x, _ in batches])
+    labels = np.concatenate([y.numpy() for _, y in batches])
+    assert images[labels == 0, ..., 0].mean() > 150 and images[labels == 2, ..., 2].mean() > 150
+
+
+def test_image_folder_split_reports_unreadable_images(three_classes, capsys):
+    (three_classes / "a" / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 not a JPEG")
+    train, validation = vision.image_folder_split(three_classes, 0.2, image_size=(8, 8), seed=0)
+    assert "Skipping 1 image file(s) that cannot be decoded: a/broken.jpg" in capsys.readouterr().out
+    assert train.count + validation.count == 17
+    yielded = [int(x.shape[0]) for pipeline in (train, validation) for x, _ in pipeline.dataset]
+    assert sum(yielded) == 17
+
+
+def test_image_files_dataset_label_modes_and_bad_inputs(three_classes):
+    files = vision.image_files(three_classes / "a")[:2] + vision.image_files(three_classes / "c")
+    binary = vision.image_files_dataset(files, ["a", "c"], (8, 8), 8, label_mode="binary", shuffle=False)
+    ((_, labels),) = list(binary.dataset)
+    assert labels.shape == (4, 1) and labels.numpy().ravel().tolist() == [0, 0, 1, 1]
+    categorical = vision.image_files_dataset(files, ["a", "b", "c"], (8, 8), 8, label_mode="categorical")
+    ((_, labels),) = list(categorical.dataset)
+    assert labels.shape == (4, 3)
+    with pytest.raises(ValueError, match=r"folders \['c'\] that are not among class_names"):
+        vision.image_files_dataset(files, ["a", "b"])
+    with pytest.raises(ValueError, match="needs at least one image file"):
+        vision.image_files_dataset([], ["a"])
+    with pytest.raises(ValueError, match="label_mode must be 'int', 'categorical' or 'binary'"):
+        vision.image_files_dataset(files, ["a", "c"], label_mode="sparse")
+    with pytest.raises(ValueError, match="label_mode='binary' needs exactly 2 classes"):
+        vision.image_files_dataset(files, ["a", "b", "c"], label_mode="binary")
+
+
+def test_thumbnails_batched_and_one_at_a_time(three_classes):
+    loaded = vision.image_folder_dataset(three_classes, image_size=(32, 32), batch_size=4, shuffle=False)
+    features, labels = vision.thumbnails(loaded.dataset, size=4)
+    assert features.shape == (17, 4 * 4 * 3) and labels.tolist() == [0] * 10 + [1] * 5 + [2] * 2
+    assert 0.0 <= features.min() and features.max() <= 1.0
+    assert features[labels == 0].reshape(-1, 4, 4, 3)[..., 0].mean() > 0.6  # "a" is red
+    # one image at a time, uint8 of different sizes (as TFDS gives them), at most 3 of them
+    import tensorflow as tf
+
+    single = tf.data.Dataset.from_tensor_slices(tf.zeros((5, 20, 30, 3), "uint8")).map(lambda x: (x, 1))
+    features, labels = vision.thumbnails(single, size=2, max_images=3)
+    assert features.shape == (3, 12) and labels.tolist() == [1, 1, 1]
+    # one-hot labels become class numbers
+    categorical = vision.image_folder_dataset(
+        three_classes, (8, 8), 8, label_mode="categorical", shuffle=False)
+    assert vision.thumbnails(categorical.dataset, size=2)[1].tolist() == [0] * 10 + [1] * 5 + [2] * 2
+
+
+def test_thumbnails_bad_inputs():
+    import tensorflow as tf
+
+    images = tf.data.Dataset.from_tensor_slices((tf.zeros((2, 4, 4, 3)), [0, 1])).batch(2)
+    with pytest.raises(ValueError, match="size and max_images must be positive"):
+        vision.thumbnails(images, size=0)
+    with pytest.raises(ValueError, match="3-D or 4-D images, got rank 2"):
+        vision.thumbnails(tf.data.Dataset.from_tensor_slices((tf.zeros((2, 4, 4)), [0, 1])))
+    with pytest.raises(ValueError, match="empty dataset"):
+        vision.thumbnails(images.take(0))
