@@ -1,0 +1,318 @@
+"""Transformer building blocks written with Keras layers, and one greedy decoder.
+
+Notebook 13 builds these by hand before using KerasHub's versions:
+
+- :func:`padding_mask`, :func:`attention_mask`: boolean masks for
+  ``keras.layers.MultiHeadAttention`` (``True`` = may attend), built explicitly so their
+  shapes can be checked: ``(batch, queries, keys)``;
+- :class:`PositionalEmbedding`: token embedding + learned position embedding;
+- :class:`TransformerEncoder`: self-attention and a feed-forward block, each with a
+  residual connection and layer normalization;
+- :class:`TransformerDecoder`: causal self-attention, cross-attention over the encoder's
+  outputs, and a feed-forward block;
+- :func:`greedy_decode`: the one decoding loop every sequence-to-sequence model of the
+  course uses.
+
+Masks are passed as explicit arguments instead of Keras' implicit ``_keras_mask``
+propagation, so every attention call shows which positions it may see. The layers are
+registered as Keras serializables with a ``get_config``, so models that use them save
+to ``.keras`` and load again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import keras
+import numpy as np
+from keras import ops
+
+__all__ = [
+    "PositionalEmbedding",
+    "TransformerDecoder",
+    "TransformerEncoder",
+    "attention_mask",
+    "causal_mask",
+    "greedy_decode",
+    "padding_mask",
+]
+
+
+def padding_mask(token_ids, pad_id: int = 0):
+    """``True`` where ``token_ids`` holds a real token, ``False`` at padding: ``(batch, length)``."""
+    return ops.not_equal(token_ids, pad_id)
+
+
+def causal_mask(length: int):
+    """``(length, length)`` lower-triangular boolean mask: query ``i`` sees keys ``0..i``."""
+    rows = ops.expand_dims(ops.arange(length), 1)
+    columns = ops.expand_dims(ops.arange(length), 0)
+    return ops.greater_equal(rows, columns)
+
+
+def attention_mask(key_padding, query_length=None, causal: bool = False):
+    """The ``(batch, queries, keys)`` mask for ``MultiHeadAttention(attention_mask=...)``.
+
+    Args:
+        key_padding: ``(batch, keys)`` boolean, ``True`` for real (non-padding) keys.
+        query_length: number of queries; ``None`` means as many as keys (self-attention).
+        causal: also hide keys after each query (decoder self-attention; needs
+            ``query_length`` equal to the number of keys).
+
+    Raises:
+        ValueError: ``key_padding`` is not 2-D, or a causal mask is asked for with
+            different query and key lengths.
+    """
+    if len(key_padding.shape) != 2:
+        raise ValueError(
+            f"key_padding must be (batch, keys), got shape {tuple(key_padding.shape)}: "
+            "build it with padding_mask(token_ids)."
+        )
+    keys = ops.shape(key_padding)[1]
+    queries = keys if query_length is None else query_length
+    mask = ops.expand_dims(ops.cast(key_padding, "bool"), 1)  # (batch, 1, keys)
+    mask = ops.logical_and(mask, ops.ones((1, queries, 1), dtype="bool"))  # (batch, queries, keys)
+    if causal:
+        if isinstance(queries, int) and isinstance(keys, int) and queries != keys:
+            raise ValueError(
+                f"A causal mask needs as many queries as keys (self-attention), got {queries} and {keys}."
+            )
+        mask = ops.logical_and(mask, ops.expand_dims(causal_mask(keys), 0))
+    return mask
+
+
+def _check_positive(**values: int) -> None:
+    for name, value in values.items():
+        if not isinstance(value, (int, np.integer)) or value < 1:
+            raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+
+
+@keras.saving.register_keras_serializable(package="course")
+class PositionalEmbedding(keras.layers.Layer):
+    """Token embedding plus a learned embedding of each position ``0..sequence_length-1``.
+
+    Attention on its own ignores word order; adding a vector that depends on the position
+    lets the model tell "dog bites man" from "man bites dog".
+
+    Raises:
+        ValueError: a size that is not a positive integer.
+    """
+
+    def __init__(self, sequence_length: int, vocabulary_size: int, embedding_dim: int, **kwargs):
+        super().__init__(**kwargs)
+        _check_positive(
+            sequence_length=sequence_length, vocabulary_size=vocabulary_size, embedding_dim=embedding_dim
+        )
+        self.sequence_length = sequence_length
+        self.vocabulary_size = vocabulary_size
+        self.embedding_dim = embedding_dim
+        self.token_embedding = keras.layers.Embedding(vocabulary_size, embedding_dim, name="token")
+        self.position_embedding = keras.layers.Embedding(sequence_length, embedding_dim, name="position")
+
+    def build(self, input_shape):
+        self.token_embedding.build(input_shape)
+        self.position_embedding.build((None,))
+        self.built = True
+
+    def call(self, token_ids):
+        positions = ops.arange(ops.shape(token_ids)[-1])
+        return self.token_embedding(token_ids) + self.position_embedding(positions)
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape, self.embedding_dim)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "sequence_length": self.sequence_length,
+            "vocabulary_size": self.vocabulary_size,
+            "embedding_dim": self.embedding_dim,
+        }
+
+
+class _Block(keras.layers.Layer):
+    """Shared constructor, config and feed-forward part of the encoder and decoder."""
+
+    def __init__(self, embedding_dim: int, dense_dim: int, num_heads: int, dropout: float = 0.1, **kwargs):
+        super().__init__(**kwargs)
+        _check_positive(embedding_dim=embedding_dim, dense_dim=dense_dim, num_heads=num_heads)
+        if embedding_dim % num_heads:
+            raise ValueError(
+                f"embedding_dim ({embedding_dim}) must be divisible by num_heads ({num_heads}): "
+                "each head gets embedding_dim // num_heads numbers."
+            )
+        if not 0.0 <= dropout < 1.0:
+            raise ValueError(f"dropout is a rate in [0, 1), got {dropout}.")
+        self.embedding_dim, self.dense_dim = embedding_dim, dense_dim
+        self.num_heads, self.dropout_rate = num_heads, dropout
+        self.feed_forward = keras.Sequential(
+            [keras.layers.Dense(dense_dim, activation="relu"), keras.layers.Dense(embedding_dim)],
+            name="feed_forward",
+        )
+        self.dropout = keras.layers.Dropout(dropout)
+
+    def _attention(self, name: str) -> keras.layers.MultiHeadAttention:
+        return keras.layers.MultiHeadAttention(
+            self.num_heads, self.embedding_dim // self.num_heads, dropout=self.dropout_rate, name=name
+        )
+
+    def compute_output_shape(self, input_shape, *args, **kwargs):
+        return input_shape
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "embedding_dim": self.embedding_dim,
+            "dense_dim": self.dense_dim,
+            "num_heads": self.num_heads,
+            "dropout": self.dropout_rate,
+        }
+
+
+@keras.saving.register_keras_serializable(package="course")
+class TransformerEncoder(_Block):
+    """Self-attention + feed-forward, each followed by a residual add and layer normalization.
+
+    Call it as ``encoder(x, padding_mask=mask)`` with ``x`` of shape ``(batch, length,
+    embedding_dim)`` and ``mask`` of shape ``(batch, length)`` (``True`` for real tokens);
+    the output has the shape of ``x``.
+
+    Raises:
+        ValueError: a size that is not a positive integer, ``embedding_dim`` not divisible
+            by ``num_heads``, or a dropout rate outside [0, 1).
+    """
+
+    def __init__(self, embedding_dim: int, dense_dim: int, num_heads: int, dropout: float = 0.1, **kwargs):
+        super().__init__(embedding_dim, dense_dim, num_heads, dropout, **kwargs)
+        self.attention = self._attention("self_attention")
+        self.norm_attention = keras.layers.LayerNormalization(name="norm_attention")
+        self.norm_output = keras.layers.LayerNormalization(name="norm_output")
+
+    def build(self, input_shape):
+        self.attention.build(input_shape, input_shape)
+        self.norm_attention.build(input_shape)
+        self.feed_forward.build(input_shape)
+        self.norm_output.build(input_shape)
+        self.built = True
+
+    def call(self, inputs, padding_mask=None, training=None, return_attention_scores=False):
+        mask = None if padding_mask is None else attention_mask(padding_mask)
+        attended, scores = self.attention(
+            inputs, inputs, attention_mask=mask, training=training, return_attention_scores=True
+        )
+        x = self.norm_attention(inputs + self.dropout(attended, training=training))
+        outputs = self.norm_output(x + self.dropout(self.feed_forward(x), training=training))
+        return (outputs, scores) if return_attention_scores else outputs
+
+
+@keras.saving.register_keras_serializable(package="course")
+class TransformerDecoder(_Block):
+    """Causal self-attention, cross-attention over the encoder outputs, feed-forward.
+
+    Call it as ``decoder(y, encoder_outputs, decoder_padding_mask=..., encoder_padding_mask=...)``:
+    position ``i`` of ``y`` sees positions ``0..i`` of ``y`` (never the future, the token
+    it must predict) and every non-padding position of the encoder outputs. With
+    ``return_attention_scores=True`` it also returns the cross-attention weights,
+    ``(batch, heads, target length, source length)``.
+
+    Raises:
+        ValueError: as :class:`TransformerEncoder`.
+    """
+
+    def __init__(self, embedding_dim: int, dense_dim: int, num_heads: int, dropout: float = 0.1, **kwargs):
+        super().__init__(embedding_dim, dense_dim, num_heads, dropout, **kwargs)
+        self.self_attention = self._attention("causal_self_attention")
+        self.cross_attention = self._attention("cross_attention")
+        self.norm_self = keras.layers.LayerNormalization(name="norm_self_attention")
+        self.norm_cross = keras.layers.LayerNormalization(name="norm_cross_attention")
+        self.norm_output = keras.layers.LayerNormalization(name="norm_output")
+
+    def build(self, inputs_shape, encoder_outputs_shape=None):
+        encoder_shape = inputs_shape if encoder_outputs_shape is None else encoder_outputs_shape
+        self.self_attention.build(inputs_shape, inputs_shape)
+        self.cross_attention.build(inputs_shape, encoder_shape)
+        for layer in (self.norm_self, self.norm_cross, self.norm_output, self.feed_forward):
+            layer.build(inputs_shape)
+        self.built = True
+
+    def call(
+        self,
+        inputs,
+        encoder_outputs,
+        decoder_padding_mask=None,
+        encoder_padding_mask=None,
+        training=None,
+        return_attention_scores=False,
+    ):
+        length = ops.shape(inputs)[1]
+        if decoder_padding_mask is None:
+            decoder_padding_mask = ops.ones(ops.shape(inputs)[:2], dtype="bool")
+        if encoder_padding_mask is None:
+            encoder_padding_mask = ops.ones(ops.shape(encoder_outputs)[:2], dtype="bool")
+        self_mask = attention_mask(decoder_padding_mask, causal=True)
+        cross_mask = attention_mask(encoder_padding_mask, query_length=length)
+        attended = self.self_attention(inputs, inputs, attention_mask=self_mask, training=training)
+        x = self.norm_self(inputs + self.dropout(attended, training=training))
+        crossed, scores = self.cross_attention(
+            x, encoder_outputs, attention_mask=cross_mask, training=training, return_attention_scores=True
+        )
+        x = self.norm_cross(x + self.dropout(crossed, training=training))
+        outputs = self.norm_output(x + self.dropout(self.feed_forward(x), training=training))
+        return (outputs, scores) if return_attention_scores else outputs
+
+
+def greedy_decode(
+    predict: Callable,
+    source_ids: np.ndarray,
+    start_id: int,
+    end_id: int,
+    max_length: int,
+    batch_size: int = 1024,
+) -> np.ndarray:
+    """Translate a batch greedily: feed the tokens chosen so far, keep the most likely next.
+
+    ``predict([source_ids, target_ids])`` must return next-token scores of shape
+    ``(batch, max_length, vocabulary)`` where position ``i`` is the prediction after
+    seeing target tokens ``0..i`` (a teacher-forced seq2seq model, e.g. ``model.predict_on_batch``
+    or the model itself). Decoding starts from ``start_id``; after ``end_id`` every token is
+    set to padding (0). Works on ``batch_size`` examples at a time; the model always sees
+    target inputs of the same length ``max_length``, so it compiles one graph.
+
+    Returns:
+        ``(batch, max_length)`` int array of predicted tokens (the start token not included).
+
+    Raises:
+        ValueError: ``source_ids`` is not 2-D or empty, ``max_length`` or ``batch_size``
+            is not positive, or the model returns scores of the wrong shape.
+    """
+    source_ids = np.asarray(source_ids)
+    if source_ids.ndim != 2 or len(source_ids) == 0:
+        raise ValueError(
+            "source_ids must be a non-empty (batch, length) array of token ids, "
+            f"got shape {source_ids.shape}."
+        )
+    _check_positive(max_length=max_length, batch_size=batch_size)
+    outputs = []
+    for first in range(0, len(source_ids), batch_size):
+        source = source_ids[first : first + batch_size]
+        target = np.zeros((len(source), max_length), dtype="int64")
+        target[:, 0] = start_id
+        generated = np.zeros((len(source), max_length), dtype="int64")
+        finished = np.zeros(len(source), dtype=bool)
+        for i in range(max_length):
+            scores = np.asarray(predict([source, target]))
+            if scores.ndim != 3 or scores.shape[:2] != (len(source), max_length):
+                raise ValueError(
+                    f"predict returned scores of shape {scores.shape}; expected (batch={len(source)}, "
+                    f"max_length={max_length}, vocabulary): one score vector per target position."
+                )
+            next_token = scores[:, i].argmax(axis=-1)
+            next_token[finished] = 0
+            generated[:, i] = next_token
+            finished |= next_token == end_id
+            if i + 1 < max_length:
+                target[:, i + 1] = next_token
+            if finished.all():
+                break
+        outputs.append(generated)
+    return np.concatenate(outputs)
