@@ -10,7 +10,16 @@ import keras
 import pandas as pd
 import pytest
 
-from helpers.data import REGISTRY, ChecksumError, DataNotFoundError, Entry, RemoteFile, fetch, store
+from helpers.data import (
+    REGISTRY,
+    ChecksumError,
+    DataNotFoundError,
+    Entry,
+    FormatError,
+    RemoteFile,
+    fetch,
+    store,
+)
 
 INSURANCE_COLUMNS = ["age", "sex", "bmi", "children", "smoker", "region", "charges"]
 
@@ -71,7 +80,7 @@ def test_checksum_mismatch_in_the_cache_is_reported(data_env, full, toy):
     name, content, _ = toy
     data_env.mkdir(parents=True)
     (data_env / "toy.csv").write_bytes(content[:-5])  # truncated
-    expected = r"toy\.csv \(in the cache\) has sha256 .* delete it and run again"
+    expected = r"toy\.csv \(in the cache\) has sha256 .* Delete it and run again"
     with pytest.raises(ChecksumError, match=expected):
         fetch(name)
 
@@ -230,6 +239,10 @@ def test_a_download_that_is_not_an_archive_is_refused(data_env, full, tmp_path, 
     entry = Entry(name="page", description="d", files=(RemoteFile("page/x.csv", member="x.csv"),),
                   format="CSV", archive_url=page.as_uri())
     monkeypatch.setitem(REGISTRY, "page", entry)
-    with pytest.raises(DataNotFoundError, match="neither a zip nor a tar archive"):
+    with pytest.raises(FormatError, match=r"page\.zip is an HTML page .*Nothing was written to the cache"):
         fetch("page")
     assert not (data_env / "page").exists()
+    page.write_bytes(b"PK\x03\x04 cut short")
+    with pytest.raises(FormatError, match="not a complete zip or tar archive"):
+        fetch("page")
+    assert not (data_env / "page").exists() and _leftovers(data_env) == []

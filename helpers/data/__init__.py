@@ -1,10 +1,12 @@
 """The data layer: a registry of datasets/models and one way to get their files.
 
 ``helpers.data.fetch("insurance").path`` is all a notebook needs; see ``store`` for the
-lookup order (cache -> mirror -> origin -> fast-profile fixture).
+lookup order (cache -> mirror -> origin -> fast-profile fixture) and ``checks`` for
+the format check every download passes before it enters the cache.
 """
 
-from helpers.data.registry import REGISTRY, Entry, RemoteFile, get_entry
+from helpers.data.checks import FormatError
+from helpers.data.registry import REGISTRY, Check, Entry, RemoteFile, get_entry
 from helpers.data.store import (
     ChecksumError,
     DataNotFoundError,
@@ -18,10 +20,12 @@ from helpers.data.store import (
 
 __all__ = [
     "REGISTRY",
+    "Check",
     "ChecksumError",
     "DataNotFoundError",
     "Entry",
     "Fetched",
+    "FormatError",
     "RemoteFile",
     "cache_dir",
     "describe_sources",

@@ -15,6 +15,33 @@ from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
+class Check:
+    """What a downloaded file (or unpacked folder) must look like before it enters the cache.
+
+    ``helpers.data.checks.check_format`` runs it on the staged copy, before the atomic
+    move, so that a truncated transfer or an HTML error page served with status 200 is
+    refused even where no digest is known.
+
+    Attributes:
+        kind: ``"csv"``, ``"npz"``, ``"idx"`` (gzipped IDX), ``"rct"`` (PubMed RCT text),
+            ``"hdf5"``, ``"saved_model"``, ``"image_folders"`` or ``"tfds"``.
+        columns: ``csv``: the exact header.
+        rows: an inclusive ``(low, high)`` range: CSV data rows, IDX items (the first
+            dimension) or RCT abstracts; ``None`` when not known.
+        shape: ``idx``: the dimensions after the first, e.g. ``(28, 28)``.
+        arrays: ``npz``: ``(name, shape)`` pairs, ``None`` in a shape accepting any size.
+        classes: ``image_folders``: the number of class folders in each split.
+    """
+
+    kind: str
+    columns: tuple[str, ...] = ()
+    rows: tuple[int, int] | None = None
+    shape: tuple[int, ...] = ()
+    arrays: tuple[tuple[str, tuple[int | None, ...]], ...] = ()
+    classes: int | None = None
+
+
+@dataclass(frozen=True)
 class RemoteFile:
     """One file (or, with ``is_dir``, one folder) of an entry.
 
@@ -24,6 +51,7 @@ class RemoteFile:
         sha256: the accepted sha256 digests of its bytes; empty when not known.
         member: its path inside the entry's archive (defaults to ``path``'s name).
         is_dir: a folder (image folders, SavedModels); its bytes are not checksummed.
+        check: the format check its staged download must pass (see :class:`Check`).
     """
 
     path: str
@@ -31,6 +59,7 @@ class RemoteFile:
     sha256: tuple[str, ...] = ()
     member: str | None = None
     is_dir: bool = False
+    check: Check | None = None
 
 
 @dataclass(frozen=True)
@@ -63,6 +92,11 @@ ENTRIES: tuple[Entry, ...] = (
                 "insurance.csv",
                 url="https://raw.githubusercontent.com/stedy/Machine-Learning-with-R-datasets/master/insurance.csv",
                 sha256=("505c1cbc2e63d0363bac59501563df2530aadf4cdb9cfee226f4ef32f5468281",),
+                check=Check(
+                    "csv",
+                    columns=("age", "sex", "bmi", "children", "smoker", "region", "charges"),
+                    rows=(1338, 1338),
+                ),
             ),
         ),
         format="CSV with header age,sex,bmi,children,smoker,region,charges; 1338 rows",
@@ -82,6 +116,15 @@ ENTRIES: tuple[Entry, ...] = (
                     # a rebuild with identical arrays, as found in some offline mirrors
                     "06af5dfe73b70e3bc1c36439982b18a8d76803db9b544f6fdf838a37fbb01b64",
                 ),
+                check=Check(
+                    "npz",
+                    arrays=(
+                        ("x_train", (60000, 28, 28)),
+                        ("y_train", (60000,)),
+                        ("x_test", (10000, 28, 28)),
+                        ("y_test", (10000,)),
+                    ),
+                ),
             ),
         ),
         format="NumPy .npz with x_train (60000x28x28 uint8), y_train, x_test (10000x28x28), y_test",
@@ -93,19 +136,34 @@ ENTRIES: tuple[Entry, ...] = (
         description="Fashion-MNIST: 70,000 28x28 greyscale images of 10 clothing classes",
         files=tuple(
             RemoteFile(
-                f"fashion-mnist/{f}", url=f"{_GCS}/tensorflow/tf-keras-datasets/{f}"
+                f"fashion-mnist/{f}",
+                url=f"{_GCS}/tensorflow/tf-keras-datasets/{f}",
+                sha256=(sha256,),
+                check=Check("idx", rows=(n, n), shape=shape),
             )
-            for f in (
-                "train-labels-idx1-ubyte.gz",
-                "train-images-idx3-ubyte.gz",
-                "t10k-labels-idx1-ubyte.gz",
-                "t10k-images-idx3-ubyte.gz",
+            # the official release's digests (zalandoresearch/fashion-mnist, data/fashion/)
+            for f, n, shape, sha256 in (
+                (
+                    "train-labels-idx1-ubyte.gz", 60000, (),
+                    "a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845",
+                ),
+                (
+                    "train-images-idx3-ubyte.gz", 60000, (28, 28),
+                    "3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84",
+                ),
+                (
+                    "t10k-labels-idx1-ubyte.gz", 10000, (),
+                    "67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5",
+                ),
+                (
+                    "t10k-images-idx3-ubyte.gz", 10000, (28, 28),
+                    "346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073",
+                ),
             )
         ),
         format="four gzipped IDX files (the original Fashion-MNIST release layout)",
         fixture="helpers.data.fixtures.small_images:write_fashion_mnist",
         size_mb=30,
-        sha256_note=_NOT_SEEN,
     ),
     Entry(
         name="disaster_tweets",
@@ -115,11 +173,15 @@ ENTRIES: tuple[Entry, ...] = (
                 "nlp_getting_started/train.csv",
                 member="train.csv",
                 sha256=("61111c6dc31eaffa34d1e1fa62e2395325c9bc3b38bba1941a5f1ed9b3fa60df",),
+                check=Check(
+                    "csv", columns=("id", "keyword", "location", "text", "target"), rows=(7613, 7613)
+                ),
             ),
             RemoteFile(
                 "nlp_getting_started/test.csv",
                 member="test.csv",
                 sha256=("33375dc852696331c5ad30d078ea4d20e357b74052be6225fecc2a2b0f468bd2",),
+                check=Check("csv", columns=("id", "keyword", "location", "text"), rows=(3263, 3263)),
             ),
         ),
         format="two CSVs: train.csv (id,keyword,location,text,target), test.csv (no target)",
@@ -138,13 +200,15 @@ ENTRIES: tuple[Entry, ...] = (
                     "https://raw.githubusercontent.com/Franck-Dernoncourt/pubmed-rct/master/"
                     f"PubMed_20k_RCT_numbers_replaced_with_at_sign/{f}"
                 ),
+                # abstracts per split, as published (Dernoncourt & Lee 2017, table 1)
+                check=Check("rct", rows=(n, n)),
             )
-            for f in ("train.txt", "dev.txt", "test.txt")
+            for f, n in (("train.txt", 15000), ("dev.txt", 2500), ("test.txt", 2500))
         ),
         format="text: '###<abstract id>' line, then 'LABEL<TAB>sentence' lines, blank line between abstracts",
         fixture="helpers.data.fixtures.text:write_pubmed_rct",
         size_mb=30,
-        sha256_note=_NOT_SEEN,
+        sha256_note=_NOT_SEEN + "; every file is parsed in full before it enters the cache",
     ),
     Entry(
         name="bitcoin_prices",
@@ -157,6 +221,18 @@ ENTRIES: tuple[Entry, ...] = (
                     "extras/BTC_USD_2013-10-01_2021-05-18-CoinDesk.csv"
                 ),
                 sha256=("865dc9835cc911b79ee8fad1b7dbbf70100f684b4a1911394b30b72a8880906a",),
+                check=Check(
+                    "csv",
+                    columns=(
+                        "Currency",
+                        "Date",
+                        "Closing Price (USD)",
+                        "24h Open (USD)",
+                        "24h High (USD)",
+                        "24h Low (USD)",
+                    ),
+                    rows=(2787, 2787),
+                ),
             ),
         ),
         format="CSV: Currency,Date,Closing Price (USD),24h Open (USD),24h High (USD),24h Low (USD)",
@@ -167,18 +243,25 @@ ENTRIES: tuple[Entry, ...] = (
         Entry(
             name=name,
             description=description,
-            files=(RemoteFile(name, member=name, is_dir=True),),
+            files=(
+                RemoteFile(name, member=name, is_dir=True, check=Check("image_folders", classes=classes)),
+            ),
             format="image folders: <name>/train/<class>/*.jpg and <name>/test/<class>/*.jpg",
             fixture="helpers.data.fixtures.food:write_food_folders",
             archive_url=f"{_ZTM}/food_vision/{name}.zip",
             size_mb=size_mb,
             sha256_note=_NOT_SEEN,
         )
-        for name, description, size_mb in (
-            ("pizza_steak", "Food-101 subset: pizza vs. steak, 750 train / 250 test images per class", 100),
-            ("10_food_classes_1_percent", "Food-101 subset: 10 classes, 1% of training images", 40),
-            ("10_food_classes_10_percent", "Food-101 subset: 10 classes, 10% of training images", 160),
-            ("10_food_classes_all_data", "Food-101 subset: 10 classes, all training images", 500),
+        for name, description, size_mb, classes in (
+            (
+                "pizza_steak",
+                "Food-101 subset: pizza vs. steak, 750 train / 250 test images per class",
+                100,
+                2,
+            ),
+            ("10_food_classes_1_percent", "Food-101 subset: 10 classes, 1% of training images", 40, 10),
+            ("10_food_classes_10_percent", "Food-101 subset: 10 classes, 10% of training images", 160, 10),
+            ("10_food_classes_all_data", "Food-101 subset: 10 classes, all training images", 500, 10),
         )
     ),
     # Food-101 in full, through tensorflow_datasets: TFDS downloads the archive from its
@@ -188,7 +271,7 @@ ENTRIES: tuple[Entry, ...] = (
     Entry(
         name="food101",
         description="Food-101: 101 food classes, 75,750 train / 25,250 validation (test) images",
-        files=(RemoteFile("tensorflow_datasets/food101", is_dir=True),),
+        files=(RemoteFile("tensorflow_datasets/food101", is_dir=True, check=Check("tfds")),),
         format="TFDS-prepared: tensorflow_datasets/food101/<version>/ (dataset_info.json, TFRecord shards)",
         fixture=None,  # no fixture: helpers.vision.load_food101 uses tfds.testing.mock_data
         archive_url="http://data.vision.ee.ethz.ch/cvl/food-101.tar.gz",
@@ -204,7 +287,7 @@ ENTRIES: tuple[Entry, ...] = (
         Entry(
             name=name,
             description=description,
-            files=(RemoteFile(f"hub/{folder}", member=".", is_dir=True),),
+            files=(RemoteFile(f"hub/{folder}", member=".", is_dir=True, check=Check("saved_model")),),
             format=f"TF2 SavedModel folder (saved_model.pb, variables/): {signature}",
             fixture=f"helpers.data.fixtures.savedmodels:{writer}",
             archive_url=f"{handle}?tf-hub-format=compressed",
@@ -254,11 +337,15 @@ ENTRIES: tuple[Entry, ...] = (
         Entry(
             name=name,
             description=description,
-            files=(RemoteFile(f"keras_applications/{filename}", url=f"{base}{filename}"),),
+            files=(
+                RemoteFile(f"keras_applications/{filename}", url=f"{base}{filename}", check=Check("hdf5")),
+            ),
             format="HDF5 weights file (Keras legacy .h5 layout), keras.applications with include_top=False",
             fixture=None,  # no fixture: helpers.pretrained builds the model with random weights instead
             size_mb=size_mb,
-            sha256_note="sha256 not published; Keras' md5 is in extra['md5'] and is checked on load",
+            sha256_note=(
+                "sha256 not published; Keras' md5 (extra['md5']) is checked before the file enters the cache"
+            ),
             kind="model",
             extra={"application": application, "md5": md5},
         )
