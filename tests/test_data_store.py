@@ -246,3 +246,74 @@ def test_a_download_that_is_not_an_archive_is_refused(data_env, full, tmp_path, 
     with pytest.raises(FormatError, match="not a complete zip or tar archive"):
         fetch("page")
     assert not (data_env / "page").exists() and _leftovers(data_env) == []
+
+
+def test_mirror_checksum_error_does_not_ask_to_delete_a_read_only_file(
+    data_env, full, toy, tmp_path, monkeypatch
+):
+    name, _, _ = toy
+    (tmp_path / "m").mkdir()
+    (tmp_path / "m" / "toy.csv").write_bytes(b"something else\n")
+    monkeypatch.setenv("COURSE_DATA_MIRROR", str(tmp_path / "m"))
+    with pytest.raises(ChecksumError, match="mirror is read-only.*unset COURSE_DATA_MIRROR") as error:
+        fetch(name)
+    assert "delete" not in str(error.value).lower()
+
+
+def test_cache_dir_that_is_a_file_is_a_clear_error(monkeypatch, tmp_path):
+    a_file = tmp_path / "data.txt"
+    a_file.write_text("not a folder")
+    monkeypatch.setenv("COURSE_DATA_DIR", str(a_file))
+    with pytest.raises(NotADirectoryError, match=r"COURSE_DATA_DIR=.*data\.txt.* is a file, not a folder"):
+        store.cache_dir()
+
+
+def test_relative_cache_dir_is_resolved_against_the_repository(monkeypatch, tmp_path):
+    repo = Path(store.__file__).resolve().parents[2]
+    monkeypatch.chdir(tmp_path)  # a notebook kernel runs in notebooks/, not at the root
+    monkeypatch.setenv("COURSE_DATA_DIR", "some_cache")
+    assert store.cache_dir() == repo / "some_cache"
+    monkeypatch.setenv("COURSE_DATA_MIRROR", "../mirror_that_is_not_there")
+    with pytest.raises(NotADirectoryError, match="COURSE_DATA_MIRROR='../mirror_that_is_not_there'"):
+        store.mirror_dir()
+
+
+def test_relative_cache_dir_outside_a_checkout_is_refused(monkeypatch):
+    monkeypatch.setattr(store, "_repo_data_dir", lambda: None)
+    monkeypatch.setenv("COURSE_DATA_DIR", "data")
+    with pytest.raises(ValueError, match="COURSE_DATA_DIR='data' is a relative path.*absolute path"):
+        store.cache_dir()
+
+
+def test_an_empty_dataset_folder_in_the_cache_is_not_complete(data_env, full, monkeypatch):
+    monkeypatch.setenv("COURSE_OFFLINE", "1")
+    (data_env / "pizza_steak").mkdir(parents=True)  # what an interrupted manual unzip leaves
+    assert not store._complete(data_env, REGISTRY["pizza_steak"])
+    with pytest.raises(DataNotFoundError, match="'pizza_steak'.*is not available"):
+        fetch("pizza_steak")
+
+
+def test_a_blank_mirror_is_reported_as_unset(data_env, monkeypatch):
+    monkeypatch.setenv("COURSE_DATA_MIRROR", "   ")
+    assert store.mirror_dir() is None
+    assert "no mirror" in store.describe_sources()
+
+
+def test_stale_staging_folders_are_removed_on_the_next_fetch(data_env, full, toy):
+    import subprocess
+    import sys
+
+    name, _, _ = toy
+    code = "import os; print(os.getpid())"
+    finished = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    dead_pid = int(finished.stdout)  # a process that has exited: its staging folder is stale
+    stale = data_env / f".partial-{dead_pid}-abc123"
+    (stale / "0").mkdir(parents=True)
+    (stale / "0" / "toy.csv").write_bytes(b"half a fi")
+    old = data_env / ".partial-xyz"  # an older layout without a pid, a day old
+    old.mkdir()
+    os.utime(old, (0, 0))
+    mine = data_env / f".partial-{os.getpid()}-inuse"  # this process: in use, kept
+    mine.mkdir()
+    assert fetch(name).source == "origin"
+    assert not stale.exists() and not old.exists() and mine.exists()
