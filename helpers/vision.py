@@ -10,7 +10,8 @@
 - :func:`thumbnails` shrinks a dataset's images to small flat vectors for the classical
   baselines.
 - :func:`load_and_prep_image` and :func:`predict_image` turn one image file into a
-  model's prediction.
+  model's prediction; :func:`predict_dataset` predicts a whole dataset in one pass,
+  labels aligned, and keeps the most confidently wrong images.
 - :func:`images_per_second` and :func:`decode_and_resize_rate` measure how fast images
   flow through a pipeline and how fast this machine decodes them one by one.
 - :func:`load_food101` loads Food-101 with ``tensorflow_datasets``, its ``data_dir``
@@ -46,6 +47,8 @@ __all__ = [
     "images_per_second",
     "load_and_prep_image",
     "load_food101",
+    "Predictions",
+    "predict_dataset",
     "predict_image",
     "stratified_validation_split",
     "thumbnails",
@@ -401,6 +404,76 @@ def thumbnails(
     return features, targets
 
 
+@dataclass
+class Predictions:
+    """A model's predictions on a dataset, with the labels of the same pass.
+
+    Attributes:
+        y_true: the labels, ``(n,)`` int.
+        probabilities: the model's outputs, ``(n, classes)``.
+        wrong_images: the ``most_wrong`` misclassified images the model was most confident
+            about, most confident first, uint8.
+        wrong_true: their true labels.
+        wrong_probabilities: their rows of ``probabilities``.
+    """
+
+    y_true: np.ndarray
+    probabilities: np.ndarray
+    wrong_images: np.ndarray
+    wrong_true: np.ndarray
+    wrong_probabilities: np.ndarray
+
+
+def predict_dataset(model: keras.Model, dataset: tf.data.Dataset, most_wrong: int = 9) -> Predictions:
+    """Predict every batch of a dataset of ``(images, labels)`` and keep the labels of the same pass.
+
+    ``model.predict(dataset)`` and a second loop for the labels only line up when the
+    dataset yields the same order every time; a TFDS split loaded with
+    ``shuffle_files=True`` does not. This goes through the data once, batch by batch, and
+    keeps the ``most_wrong`` images the model got wrong with the highest confidence (for
+    error analysis), without holding every image in memory.
+
+    Raises:
+        ValueError: ``most_wrong < 0``, the dataset is empty, or the model does not output one
+            probability per class (a 2-D output).
+    """
+    if int(most_wrong) < 0:
+        raise ValueError(f"most_wrong must be 0 or more, got {most_wrong!r}.")
+    y_true, probabilities = [], []
+    kept_images, kept_true, kept_probabilities, kept_confidence = [], [], [], np.empty(0)
+    for images, labels in dataset:
+        batch = np.asarray(model.predict_on_batch(images), dtype="float32")
+        if batch.ndim != 2 or batch.shape[1] < 2:
+            raise ValueError(
+                f"predict_dataset needs one probability per class (softmax outputs), got shape {batch.shape}."
+            )
+        labels = np.asarray(labels).reshape(-1).astype(int)
+        y_true.append(labels)
+        probabilities.append(batch)
+        wrong = np.flatnonzero(batch.argmax(axis=1) != labels)
+        if most_wrong and wrong.size:
+            images = np.asarray(images)
+            kept_images += [np.clip(images[i], 0, 255).astype("uint8") for i in wrong]
+            kept_true += labels[wrong].tolist()
+            kept_probabilities += list(batch[wrong])
+            kept_confidence = np.concatenate([kept_confidence, batch[wrong].max(axis=1)])
+            order = np.argsort(-kept_confidence, kind="stable")[: int(most_wrong)]
+            kept_images = [kept_images[i] for i in order]
+            kept_true = [kept_true[i] for i in order]
+            kept_probabilities = [kept_probabilities[i] for i in order]
+            kept_confidence = kept_confidence[order]
+    if not y_true:
+        raise ValueError("predict_dataset got an empty dataset: there is nothing to predict.")
+    classes = probabilities[0].shape[1]
+    return Predictions(
+        y_true=np.concatenate(y_true),
+        probabilities=np.concatenate(probabilities),
+        wrong_images=np.stack(kept_images) if kept_images else np.empty((0, 0, 0, 3), "uint8"),
+        wrong_true=np.asarray(kept_true, dtype=int),
+        wrong_probabilities=np.stack(kept_probabilities) if kept_probabilities else np.empty((0, classes)),
+    )
+
+
 def load_and_prep_image(path: str | os.PathLike, image_size: tuple[int, int] = (224, 224)) -> tf.Tensor:
     """Read one image file and resize it: float32, shape ``image_size + (3,)``, values in [0, 255].
 
@@ -511,6 +584,8 @@ class Food101:
     Attributes:
         train, test: the TFDS ``train`` and ``validation`` splits (Food-101 has no other
             test set: 75,750 and 25,250 images).
+        validation: with ``validation_percent=p``, the last ``p``% of the training split
+            (``train[-p%:]``), held out for validation, and ``train`` is the rest; else ``None``.
         class_names: the 101 class names.
         data_dir: the TFDS data_dir used.
         source: ``"cache"``, ``"mirror"``, ``"origin"`` (TFDS downloaded and prepared it)
@@ -522,6 +597,7 @@ class Food101:
     class_names: list[str]
     data_dir: Path
     source: str
+    validation: tf.data.Dataset | None = None
 
     @property
     def is_mock(self) -> bool:
@@ -553,7 +629,7 @@ def food101_data_dir() -> tuple[Path, str]:
     return cache, "absent"
 
 
-def load_food101(mock_examples: int = 64) -> Food101:
+def load_food101(mock_examples: int = 64, validation_percent: int = 0) -> Food101:
     """Food-101 (101 classes) as TFDS ``train`` and ``validation`` splits, ``as_supervised``.
 
     Lookup: a prepared copy in the cache or mirror (see :func:`food101_data_dir`); else,
@@ -562,8 +638,13 @@ def load_food101(mock_examples: int = 64) -> Food101:
     ``tfds.load`` code runs under ``tfds.testing.mock_data`` with ``mock_examples``
     random images per split, announced with a ``GENERATED FIXTURE`` banner.
 
+    With ``validation_percent`` (1-99), the training split is sliced with TFDS's split API
+    into ``train[:-p%]`` and a validation set ``train[-p%:]``: the same images every time
+    (TFDS shuffled the examples once, when it prepared the data set). ``mock_data``
+    ignores slices: there every split holds the same ``mock_examples`` images.
+
     Raises:
-        ValueError: ``mock_examples < 1``.
+        ValueError: ``mock_examples < 1`` or ``validation_percent`` outside 0-99.
         helpers.data.DataNotFoundError: ``full`` profile, no prepared copy, and
             downloads are off (``COURSE_OFFLINE``); the message says where to put one.
     """
@@ -571,6 +652,11 @@ def load_food101(mock_examples: int = 64) -> Food101:
 
     if int(mock_examples) < 1:
         raise ValueError(f"mock_examples must be at least 1, got {mock_examples!r}.")
+    if not (isinstance(validation_percent, int) and 0 <= validation_percent < 100):
+        raise ValueError(
+            f"validation_percent must be a whole number from 0 (no validation split) to 99, "
+            f"got {validation_percent!r}."
+        )
     data_dir, where = food101_data_dir()
     entry = data.get_entry(FOOD101)
     source = where
@@ -592,17 +678,21 @@ def load_food101(mock_examples: int = 64) -> Food101:
                 f"and prepares it under the data cache. This takes a while, once."
             )
 
+    splits = ["train", "validation"]
+    if validation_percent:
+        splits = [f"train[:-{validation_percent}%]", f"train[-{validation_percent}%:]", "validation"]
+
     def _load():
-        (train, test), info = tfds.load(
+        datasets, info = tfds.load(
             FOOD101,
-            split=["train", "validation"],
+            split=splits,
             as_supervised=True,
             with_info=True,
             data_dir=os.fspath(data_dir),
             download=source == "origin",
             shuffle_files=True,
         )
-        return train, test, list(info.features["label"].names)
+        return datasets, list(info.features["label"].names)
 
     if source == "mock":
         from absl import logging as absl_logging
@@ -611,7 +701,7 @@ def load_food101(mock_examples: int = 64) -> Food101:
         absl_logging.set_verbosity(absl_logging.ERROR)  # mock_data's deprecation chatter
         try:
             with tfds.testing.mock_data(num_examples=int(mock_examples), data_dir=os.fspath(data_dir)):
-                train, test, names = _load()
+                datasets, names = _load()
         finally:
             absl_logging.set_verbosity(level)
         profile.announce(
@@ -622,5 +712,7 @@ def load_food101(mock_examples: int = 64) -> Food101:
             "means anything about food.",
         )
     else:
-        train, test, names = _load()
-    return Food101(train=train, test=test, class_names=names, data_dir=data_dir, source=source)
+        datasets, names = _load()
+    train, *validation, test = datasets
+    return Food101(train=train, test=test, class_names=names, data_dir=data_dir, source=source,
+                   validation=validation[0] if validation else None)

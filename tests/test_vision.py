@@ -295,3 +295,59 @@ def test_thumbnails_bad_inputs():
         vision.thumbnails(tf.data.Dataset.from_tensor_slices((tf.zeros((2, 4, 4)), [0, 1])))
     with pytest.raises(ValueError, match="empty dataset"):
         vision.thumbnails(images.take(0))
+
+
+def test_food101_validation_slice(data_env, fast):
+    food = vision.load_food101(mock_examples=4, validation_percent=10)
+    assert food.validation is not None
+    image, label = next(iter(food.validation))
+    assert image.dtype.name == "uint8" and 0 <= int(label) < 101
+    assert vision.load_food101(mock_examples=4).validation is None
+    for bad in (-1, 100, 12.5):
+        with pytest.raises(ValueError, match="validation_percent must be a whole number from 0"):
+            vision.load_food101(validation_percent=bad)
+
+
+def _softmax_model(classes=3):
+    """Predicts from the mean red, green and blue of an 8x8 image: red -> 0, green -> 1, blue -> 2."""
+    inputs = keras.Input(shape=(8, 8, 3))
+    x = keras.layers.GlobalAveragePooling2D()(inputs)
+    dense = keras.layers.Dense(classes, activation="softmax")
+    outputs = dense(x)
+    dense.set_weights([np.eye(3, classes, dtype="float32") / 100, np.zeros(classes, "float32")])
+    return keras.Model(inputs, outputs)
+
+
+def test_predict_dataset_aligns_labels_and_keeps_the_most_confidently_wrong():
+    import tensorflow as tf
+
+    colours = np.array([[250, 0, 0], [0, 250, 0], [0, 0, 250], [0, 0, 120], [0, 0, 200]], "float32")
+    images = np.broadcast_to(colours[:, None, None, :], (5, 8, 8, 3)).copy()
+    labels = np.array([0, 1, 0, 1, 1])  # the last three are wrong: blue is predicted as class 2
+    # reshuffled every pass: only a single pass keeps labels and predictions aligned
+    dataset = tf.data.Dataset.from_tensor_slices((images, labels)).shuffle(5, seed=1).batch(2)
+    predicted = vision.predict_dataset(_softmax_model(), dataset, most_wrong=2)
+    assert predicted.probabilities.shape == (5, 3)
+    assert sorted(predicted.y_true.tolist()) == [0, 0, 1, 1, 1]
+    right = predicted.probabilities.argmax(axis=1) == predicted.y_true
+    assert right.sum() == 2  # red -> 0 and green -> 1 are right, wherever they landed
+    assert predicted.wrong_images.shape == (2, 8, 8, 3) and predicted.wrong_images.dtype == np.uint8
+    # most confident first: the brightest blue (250), then 200; the dim blue (120) is dropped
+    assert predicted.wrong_images[:, 0, 0, 2].tolist() == [250, 200]
+    assert predicted.wrong_true.tolist() == [0, 1]
+    confidence = predicted.wrong_probabilities.max(axis=1)
+    assert confidence[0] > confidence[1]
+    none = vision.predict_dataset(_softmax_model(), dataset, most_wrong=0)
+    assert none.wrong_images.shape[0] == 0 and none.wrong_probabilities.shape == (0, 3)
+
+
+def test_predict_dataset_bad_inputs():
+    import tensorflow as tf
+
+    dataset = tf.data.Dataset.from_tensor_slices((np.zeros((2, 8, 8, 3), "float32"), [0, 1])).batch(2)
+    with pytest.raises(ValueError, match="most_wrong must be 0 or more"):
+        vision.predict_dataset(_softmax_model(), dataset, most_wrong=-1)
+    with pytest.raises(ValueError, match="empty dataset"):
+        vision.predict_dataset(_softmax_model(), dataset.take(0))
+    with pytest.raises(ValueError, match=r"one probability per class \(softmax outputs\), got shape \(2, 1"):
+        vision.predict_dataset(_constant_model([0.5]), dataset.map(lambda x, y: (x[:, :8, :8], y)))
