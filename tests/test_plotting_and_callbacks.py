@@ -103,13 +103,36 @@ def test_learning_rate_finder_sweeps_and_suggests():
     model.fit(X, y, batch_size=16, epochs=2, callbacks=[finder], verbose=0)
     assert 2 <= len(finder.losses) <= 40
     assert finder.learning_rates == sorted(finder.learning_rates)
-    best = int(np.nanargmin(finder.losses))
+    best = int(np.nanargmin(finder.smoothed_losses))
     assert finder.suggestion() == pytest.approx(finder.learning_rates[best] / 10)
+    assert len(finder.smoothed_losses) == len(finder.losses)
     assert min(finder.losses) < finder.losses[0]  # the sweep found rates that learn
     assert finder.plot().get_xscale() == "log"
 
 
+def test_learning_rate_finder_records_each_batch_loss_across_epochs():
+    # A frozen model that always predicts 0 has a known MSE per batch: the mean of y^2.
+    model = keras.Sequential(
+        [keras.Input(shape=(1,)), keras.layers.Dense(1, kernel_initializer="zeros", trainable=False)]
+    )
+    model.compile(optimizer=keras.optimizers.SGD(), loss="mse")
+    x, y = np.ones((6, 1), "float32"), np.array([1, 1, 1.5, 1.5, 1.2, 1.2], "float32")
+    finder = callbacks.LearningRateFinder(num_steps=10, smoothing=0.5)
+    with pytest.warns(UserWarning, match="does not have any trainable weights"):
+        model.fit(x, y, batch_size=2, epochs=2, shuffle=False, callbacks=[finder], verbose=0)
+    # Each batch's own loss, restarting nowhere (Keras' running epoch mean would be 1, 1.625, 1.563).
+    assert finder.losses == pytest.approx([1.0, 2.25, 1.44] * 2)
+    ema, smoothed = 0.0, []
+    for step, loss in enumerate(finder.losses, start=1):
+        ema = 0.5 * ema + 0.5 * loss
+        smoothed.append(ema / (1 - 0.5**step))
+    assert finder.smoothed_losses == pytest.approx(smoothed)
+    assert finder.smoothed_losses[0] == pytest.approx(1.0)  # bias-corrected from the first batch
+
+
 def test_learning_rate_finder_bad_arguments():
+    with pytest.raises(ValueError, match=r"smoothing must lie in \[0, 1\)"):
+        callbacks.LearningRateFinder(smoothing=1.0)
     with pytest.raises(ValueError, match="Need 0 < start_lr < end_lr"):
         callbacks.LearningRateFinder(start_lr=1.0, end_lr=0.1)
     with pytest.raises(ValueError, match="num_steps must be at least 2"):
