@@ -12,6 +12,7 @@ import difflib
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import gymnasium as gym
 import numpy as np
@@ -48,9 +49,11 @@ def make_env(name: str, *, render: bool = False, **kwargs) -> gym.Env:
     return gym.make(name, **kwargs)
 
 
-@dataclass(frozen=True)
-class Batch:
-    """Transitions sampled from a :class:`ReplayBuffer` (leading axis: the batch)."""
+class Batch(NamedTuple):
+    """Transitions sampled from a :class:`ReplayBuffer` (leading axis: the batch).
+
+    A named tuple, so a ``tf.function`` accepts it whole: ``train_step(buffer.sample(64))``.
+    """
 
     observations: np.ndarray
     actions: np.ndarray
