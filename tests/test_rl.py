@@ -70,6 +70,15 @@ def test_replay_buffer_stacks_several_batches_for_one_training_call():
     assert batch.actions.shape == (5, 8, 1) and batch.actions.dtype == np.float32
 
 
+def test_replay_buffer_batch_is_a_named_tuple_for_tf_function():
+    buffer = rl.ReplayBuffer(10, observation_shape=(2,), seed=0)
+    buffer.add(np.zeros(2), 1, 1.0, np.ones(2), True)
+    batch = buffer.sample(1)
+    assert isinstance(batch, tuple)  # tf.nest (and so tf.function) flattens named tuples
+    assert batch._fields == ("observations", "actions", "rewards", "next_observations", "terminated")
+    assert batch.terminated.dtype == np.float32 and batch.terminated.tolist() == [1.0]
+
+
 def test_replay_buffer_refuses_to_sample_more_than_it_holds():
     buffer = rl.ReplayBuffer(100, observation_shape=(4,))
     for _ in range(5):
