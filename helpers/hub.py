@@ -184,7 +184,14 @@ class HubLayer(keras.layers.Layer):
                     name=variable.name.split(":")[0].replace("/", "_"),
                 )
             )
-        self._build_at_init()
+
+    def build(self, input_shape: Any = None) -> None:
+        """Nothing to create: the module's variables were tracked in ``__init__``.
+
+        Keras calls this on the first call and then marks the layer built. Defining it,
+        instead of calling the private ``Layer._build_at_init()`` (Keras >= 3.9 only),
+        keeps the layer working on every Keras 3 the course supports.
+        """
 
     @property
     def module(self) -> Any:

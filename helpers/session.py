@@ -5,10 +5,8 @@ from __future__ import annotations
 import logging
 import os
 import random
-import re
 import warnings
 from dataclasses import dataclass
-from importlib import metadata
 
 # Quiet TensorFlow's C++ start-up chatter before it is first imported.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -18,41 +16,9 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from helpers import data, device, profile  # noqa: E402
+from helpers.versions import MINIMUM_VERSIONS, require_versions  # noqa: E402
 
-MINIMUM_VERSIONS = {"tensorflow": "2.16", "keras": "3.3"}
-
-
-def _as_tuple(version: str) -> tuple[int, ...]:
-    parts = []
-    for piece in version.split(".")[:3]:
-        digits = re.match(r"\d+", piece)  # "0rc1" -> 0
-        if not digits:
-            break
-        parts.append(int(digits.group()))
-    return tuple(parts)
-
-
-def require_versions(**minimums: str) -> None:
-    """Assert installed package versions, e.g. ``require_versions(tensorflow="2.16")``.
-
-    Raises:
-        RuntimeError: naming the package, the installed and the needed version, and
-            the command that upgrades it.
-    """
-    for package, minimum in minimums.items():
-        dist = package.replace("_", "-")
-        try:
-            installed = metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            if dist == "tensorflow":  # tensorflow-cpu and friends provide the module
-                installed = tf.__version__
-            else:
-                raise RuntimeError(f"{dist} is not installed: `pip install '{dist}>={minimum}'`.") from None
-        if _as_tuple(installed) < _as_tuple(minimum):
-            raise RuntimeError(
-                f"This course needs {dist} >= {minimum}, but {installed} is installed: "
-                f"`pip install -U '{dist}>={minimum}'`, then restart the kernel."
-            )
+__all__ = ["MINIMUM_VERSIONS", "RunInfo", "require_versions", "setup_notebook"]
 
 
 @dataclass(frozen=True)
@@ -95,8 +61,10 @@ def setup_notebook(seed: int = 42) -> RunInfo:
     where = device.describe(hardware)
     print(
         f"TensorFlow {tf.__version__} · Keras {keras.__version__} · device: {where} · "
-        f"profile: {run_profile} · seed {seed}\nData: {data.describe_sources()}"
+        f"{device.describe_precision(hardware)} · profile: {run_profile} · seed {seed}\n"
+        f"Data: {data.describe_sources()}"
     )
     if where == "CPU only":
-        print(f"No GPU or TPU found; CPU is fine for small notebooks. {device.COLAB_HINT}")
+        print(f"No GPU or TPU found; CPU is fine for small notebooks. {device.COLAB_HINT} "
+              f"{device.LOCAL_GPU_HINT}")
     return RunInfo(run_profile, seed, strategy, hardware, where)

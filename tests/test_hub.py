@@ -199,3 +199,20 @@ def test_works_under_mixed_precision(image_path):
         assert model.predict(IMAGES[:2], verbose=0).shape == (2, 2)
     finally:
         keras.mixed_precision.set_global_policy(previous)
+
+
+def test_works_on_keras_without_the_private_build_at_init(image_path, monkeypatch):
+    """Keras 3.3-3.8 have no Layer._build_at_init(): HubLayer must build through the public API."""
+    original = keras.layers.Layer._build_at_init
+
+    def missing_on_hub_layers(self):
+        if isinstance(self, hub.HubLayer):
+            raise AttributeError("'HubLayer' object has no attribute '_build_at_init'")
+        return original(self)
+
+    monkeypatch.setattr(keras.layers.Layer, "_build_at_init", missing_on_hub_layers)
+    layer = hub.HubLayer(image_path)
+    assert not layer.built and len(layer.non_trainable_weights) == 2
+    model = keras.Sequential([keras.Input(shape=(224, 224, 3)), layer, keras.layers.Dense(2)])
+    assert layer.built
+    assert model.predict(IMAGES[:2], verbose=0).shape == (2, 2)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
+from importlib import metadata
+
 import pytest
 
 import helpers
-from helpers import profile, session
+from helpers import device, profile, versions
 
 
 @pytest.mark.parametrize(
@@ -43,8 +46,61 @@ def test_require_versions_accepts_installed_and_names_the_fix():
 
 
 def test_version_parsing_handles_suffixes():
-    assert session._as_tuple("2.21.0rc1") == (2, 21, 0)
-    assert session._as_tuple("3.15.1.dev2026") == (3, 15, 1)
+    assert versions.as_tuple("2.21.0rc1") == (2, 21, 0)
+    assert versions.as_tuple("3.15.1.dev2026") == (3, 15, 1)
+
+
+def test_minimum_versions_are_met_by_this_stack_and_no_lower_than_the_colab_stack():
+    """The claims: the oldest tested stack (requirements-colab.txt) is TF 2.19 / Keras 3.10."""
+    helpers.require_versions(**versions.MINIMUM_VERSIONS)
+    assert versions.as_tuple(versions.MINIMUM_VERSIONS["tensorflow"]) >= (2, 19)
+    assert versions.as_tuple(versions.MINIMUM_VERSIONS["keras"]) >= (3, 10)
+
+
+def test_tensorflow_tpu_counts_as_tensorflow(monkeypatch):
+    real = metadata.version
+
+    def only_the_tpu_build(name):
+        if name == "tensorflow":
+            raise metadata.PackageNotFoundError(name)
+        return "2.20.0" if name == "tensorflow-tpu" else real(name)
+
+    monkeypatch.setattr(metadata, "version", only_the_tpu_build)
+    assert versions.installed_version("tensorflow") == "2.20.0"
+    helpers.require_versions(tensorflow="2.19")
+    with pytest.raises(RuntimeError, match=r"needs tensorflow >= 2\.21, but 2\.20\.0 is installed"):
+        helpers.require_versions(tensorflow="2.21")
+
+
+def test_stack_line_names_the_stack_and_the_installed_versions():
+    line = versions.stack_line("pinned")
+    assert re.fullmatch(r"stack: pinned tensorflow=\S+ keras=\S+ pandas=\S+ numpy=\S+", line)
+    import keras
+    import numpy as np
+    import pandas as pd
+
+    assert f" keras={keras.__version__} " in line and line.endswith(f" numpy={np.__version__}")
+    assert f" pandas={pd.__version__} " in line
+
+
+def test_stack_line_marks_a_missing_package(monkeypatch):
+    monkeypatch.setattr(versions, "STACK_PACKAGES", ("numpy", "not-a-real-package"))
+    assert versions.stack_line("colab").endswith(" not-a-real-package=missing")
+
+
+@pytest.mark.parametrize("name", ["", "two words", "Pinned", "colab\nstack: x"])
+def test_stack_line_refuses_a_name_that_is_not_one_word(name):
+    with pytest.raises(ValueError, match="must be one lower-case word such as 'pinned' or 'colab'"):
+        versions.stack_line(name)
+
+
+def test_stack_line_command(capsys):
+    assert versions.main(["colab"]) == 0
+    assert capsys.readouterr().out.startswith("stack: colab tensorflow=")
+    assert versions.main([]) == 2
+    assert "usage: python -m helpers.versions NAME" in capsys.readouterr().err
+    assert versions.main(["Bad Name"]) == 2
+    assert "must be one lower-case word" in capsys.readouterr().err
 
 
 def test_setup_notebook_prints_versions_device_profile_and_data(monkeypatch, capsys, tmp_path):
@@ -57,7 +113,31 @@ def test_setup_notebook_prints_versions_device_profile_and_data(monkeypatch, cap
     assert "Data: cache" in out
     assert run.profile == "fast" and run.strategy is not None
     if run.device == "CPU only":
-        assert "Runtime > Change runtime type" in out
+        assert "· mixed precision off (float32) ·" in out
+        assert "Runtime > Change runtime type" in out and "tensorflow[and-cuda]==2.21.0" in out
+
+
+def test_setup_line_reports_the_gpu_and_mixed_precision(monkeypatch, capsys):
+    """Simulated hardware: one T4. The learner sees its name, capability and the precision advice."""
+    import keras
+    import tensorflow as tf
+
+    t4 = device.Hardware(gpu_compute_capabilities=((7, 5),), gpu_names=("Tesla T4",))
+    monkeypatch.delenv("COURSE_ACCELERATOR", raising=False)
+    monkeypatch.setattr(device, "detect_hardware", lambda: t4)
+    monkeypatch.setattr(device, "get_strategy", lambda hw=None: tf.distribute.get_strategy())
+    run = helpers.setup_notebook()
+    out = capsys.readouterr().out
+    assert run.device == "1 GPU (Tesla T4, compute capability 7.5)"
+    assert ("device: 1 GPU (Tesla T4, compute capability 7.5) · mixed precision off (float32; "
+            "mixed_float16 would speed up this GPU: helpers.device.enable_mixed_precision()) · ") in out
+    assert "No GPU or TPU found" not in out
+    try:
+        keras.mixed_precision.set_global_policy("mixed_float16")
+        helpers.setup_notebook()
+        assert "· mixed precision on (mixed_float16) ·" in capsys.readouterr().out
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
 
 
 def test_setup_notebook_seeds_reproducibly(monkeypatch, capsys):

@@ -1,0 +1,103 @@
+"""helpers.colab: TPU signs and the TensorFlow a Colab TPU runtime needs, on simulated machines."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from helpers import colab
+
+# What Colab's runtimes look like (environment variables and device files).
+GPU_RUNTIME = {"COLAB_TPU_1VM": "", "COLAB_GPU": "1"}
+TPU_V5E_RUNTIME = {"COLAB_TPU_1VM": "1", "TPU_ACCELERATOR_TYPE": "v5e-1"}
+TPU_V2_DEVICES = [f"/dev/accel{i}" for i in range(4)]
+
+
+@pytest.mark.parametrize(
+    ("environ", "paths", "expected"),
+    [
+        ({}, [], []),
+        (GPU_RUNTIME, ["/dev/vfio/vfio", "/dev/nvidia0"], []),  # the VFIO control file alone is no TPU
+        (TPU_V5E_RUNTIME, ["/dev/vfio/0"], ["TPU_ACCELERATOR_TYPE=v5e-1", "COLAB_TPU_1VM=1", "/dev/vfio/0"]),
+        ({}, TPU_V2_DEVICES, TPU_V2_DEVICES),
+        ({"COLAB_TPU_ADDR": "10.0.0.2:8470"}, [], ["COLAB_TPU_ADDR=10.0.0.2:8470"]),
+        ({"TPU_NAME": "local", "COLAB_TPU_1VM": "0"}, [], ["TPU_NAME=local"]),
+    ],
+)
+def test_tpu_signs(environ, paths, expected):
+    assert colab.tpu_signs(environ, paths) == expected
+
+
+def test_tpu_signs_on_this_machine_run_without_tensorflow():
+    code = "import sys, helpers.colab as c; c.tpu_signs(); sys.exit('tensorflow' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+def test_no_tpu_no_plan():
+    assert colab.plan_tpu_install([], None) is None
+    assert colab.plan_tpu_install([], ("tensorflow", "2.19.0")) is None
+
+
+def test_tpu_with_tensorflow_tpu_needs_nothing():
+    assert colab.plan_tpu_install(["/dev/accel0"], ("tensorflow-tpu", "2.20.0")) is None
+
+
+def test_tpu_without_tensorflow_installs_the_matching_pair():
+    plan = colab.plan_tpu_install(["/dev/accel0"], None)
+    assert plan.reason == "this TPU runtime has no TensorFlow"
+    pair = ("tensorflow-tpu==2.20.0", "libtpu==0.0.14")
+    assert plan.commands == (("install", "--quiet", *pair, "--find-links", colab.LIBTPU_FIND_LINKS),)
+
+
+def test_tpu_with_plain_tensorflow_replaces_it():
+    plan = colab.plan_tpu_install(["/dev/accel0"], ("tensorflow", "2.19.0"))
+    assert plan.reason == "tensorflow 2.19.0 has no TPU kernels; a TPU needs the tensorflow-tpu build"
+    assert plan.commands[0] == ("uninstall", "--yes", "--quiet", "tensorflow")
+    assert plan.commands[1][2:4] == ("tensorflow-tpu==2.20.0", "libtpu==0.0.14")
+
+
+def test_prepare_runtime_without_tpu_changes_nothing(capsys):
+    def pip_must_not_run(args):
+        raise AssertionError(f"pip was run on a machine without a TPU: {args}")
+
+    message = colab.prepare_runtime(GPU_RUNTIME, [], ("tensorflow", "2.19.0"), run_pip=pip_must_not_run)
+    assert message == "No TPU here: nothing to install."
+    assert capsys.readouterr().out == ""
+
+
+def test_prepare_runtime_on_a_fresh_tpu_runtime_installs_and_needs_no_restart(capsys):
+    ran = []
+    message = colab.prepare_runtime(TPU_V5E_RUNTIME, ["/dev/vfio/0"], None, run_pip=ran.append,
+                                    imported=["numpy"])
+    assert [cmd[0] for cmd in ran] == ["install"]
+    out = capsys.readouterr().out
+    assert out.startswith("TPU found (TPU_ACCELERATOR_TYPE=v5e-1, COLAB_TPU_1VM=1, /dev/vfio/0), but "
+                          "this TPU runtime has no TensorFlow: installing tensorflow-tpu==2.20.0 and "
+                          "libtpu==0.0.14")
+    assert message == "Installed tensorflow-tpu==2.20.0 and libtpu==0.0.14 for this TPU; no restart needed."
+    assert message in out
+
+
+def test_prepare_runtime_after_tensorflow_was_imported_asks_for_a_restart():
+    ran = []
+    expected = (r"but tensorflow had already been imported in this session\. Restart it "
+                r"\(Runtime > Restart session\), then run the notebook again from the top")
+    with pytest.raises(colab.RestartRequired, match=expected):
+        colab.prepare_runtime({}, ["/dev/accel0"], ("tensorflow", "2.19.0"), run_pip=ran.append,
+                              imported=["tensorflow", "tensorflow.python", "numpy"])
+    assert [cmd[0] for cmd in ran] == ["uninstall", "install"]
+
+
+def test_prepare_runtime_with_tensorflow_tpu_says_so():
+    message = colab.prepare_runtime({}, ["/dev/accel0"], ("tensorflow-tpu", "2.20.0"), run_pip=None)
+    assert message == "TPU runtime: tensorflow-tpu 2.20.0 is installed."
+
+
+def test_failed_pip_is_not_swallowed():
+    def failing_pip(args):
+        raise subprocess.CalledProcessError(1, ["pip", *args])
+
+    with pytest.raises(subprocess.CalledProcessError):
+        colab.prepare_runtime({}, ["/dev/accel0"], None, run_pip=failing_pip, imported=[])
