@@ -708,7 +708,7 @@ def load_food101(mock_examples: int = 64, validation_percent: int = 0) -> Food10
             profile.FIXTURE_OUTPUT_MARKER,
             "Food-101 is not prepared in the cache or a mirror, so the fast profile runs the real "
             f"tfds.load code under tfds.testing.mock_data: {mock_examples} images of random pixels "
-            "and random labels per split (the same images in both splits). Nothing learned from them "
+            "and random labels per split (the same images in every split). Nothing learned from them "
             "means anything about food.",
         )
     else:
