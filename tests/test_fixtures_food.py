@@ -89,3 +89,17 @@ def test_fast_profile_offline_fetch_writes_the_folders(offline_fast, capsys):
     assert fetched.is_fixture
     assert "GENERATED FIXTURE" in capsys.readouterr().out
     assert (fetched.path / "train" / "steak").is_dir()
+
+
+def test_every_training_folder_can_give_each_class_to_validation(tmp_path):
+    """The notebooks carve a stratified validation set out of the training folders: every class
+    needs at least one image on each side, in the fixtures as in the real data."""
+    from helpers.vision import stratified_validation_split
+
+    entry = get_entry("10_food_classes_10_percent")
+    write_food_folders(tmp_path, np.random.default_rng(0), entry)
+    train, validation = stratified_validation_split(tmp_path / entry.name / "train", 0.1, seed=42)
+    assert sorted({p.parent.name for p in validation}) == sorted(TEN_FOOD_CLASSES)
+    assert sorted({p.parent.name for p in train}) == sorted(TEN_FOOD_CLASSES)
+    for name, (_, n_train, _) in FOOD_FIXTURE_LAYOUT.items():
+        assert n_train >= 2, name
