@@ -266,33 +266,100 @@ def cmd_check(args) -> int:
 
 @dataclass
 class RunResult:
+    """What one headless run did: ``status`` is ``"ok"`` or ``"FAILED"``.
+
+    ``headline`` is the ``Headline metric: ...`` line the run printed, only for a run
+    that finished (``"-"`` otherwise); ``failure`` says which cell failed and why.
+    """
+
     name: str
     status: str
     seconds: float
     headline: str
+    failure: str = ""
+    saved_to: Path | None = None
+
+
+def _first_line(text: str) -> str:
+    for line in str(text).splitlines():
+        if line.strip():
+            return line.strip()
+    return ""
+
+
+def clear_outputs(nb) -> None:
+    """Remove every code cell's outputs and execution count, in place.
+
+    A run starts from a notebook with no outputs, so that nothing committed earlier
+    (a metric, a plot) can be read back as if this run had produced it.
+    """
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+
+
+def failure_report(nb, error: BaseException | None = None) -> str:
+    """Where and how a run of ``nb`` failed: the failing cell and the exception's first line.
+
+    The failing cell is the first code cell with an ``error`` output, else (a timeout or
+    a dead kernel leaves none) the first non-empty code cell the run did not finish.
+    Empty when no cell failed and ``error`` is ``None``.
+    """
+    code = [(number, index, cell) for number, (index, cell) in enumerate(
+        ((i, c) for i, c in enumerate(nb.cells, start=1) if c.cell_type == "code"), start=1)]
+    failed = [(n, i, c, o) for n, i, c in code for o in c.outputs if o.get("output_type") == "error"]
+    if failed:
+        number, index, cell, output = failed[0]
+        ename, evalue = output.get("ename", "Error"), output.get("evalue", "")
+    else:
+        if error is None:
+            return ""
+        ename = getattr(error, "ename", None) or type(error).__name__
+        evalue = getattr(error, "evalue", None) or str(error)
+        pending = [(n, i, c) for n, i, c in code if c.execution_count is None and c.source.strip()]
+        if not pending:
+            return f"{ename}: {_first_line(evalue)}"
+        number, index, cell = pending[0]
+    return f"cell {index} (code cell {number}): {_first_line(cell.source)!r}\n{ename}: {_first_line(evalue)}"
 
 
 def run_notebook(path: Path, run_profile: str, inplace: bool, timeout: int) -> RunResult:
-    """Execute one notebook headless with ``COURSE_PROFILE=run_profile``; save the executed copy."""
+    """Execute one notebook headless with ``COURSE_PROFILE=run_profile``; save the executed copy.
+
+    Outputs are cleared first, so the executed copy holds this run's outputs only (cells
+    after a failure stay empty) and the headline metric is one this run printed. Only a
+    run that finished is saved over the notebook (``inplace``); otherwise the copy goes
+    to ``runs/<profile>/``.
+    """
     from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError
 
     os.environ[profile.PROFILE_ENV] = run_profile
     nb = nbformat.read(path, as_version=4)
+    clear_outputs(nb)
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
                             resources={"metadata": {"path": str(path.parent)}})
-    start, status = time.perf_counter(), "ok"
+    start, status, failure = time.perf_counter(), "ok", ""
     try:
         client.execute()
-    except CellExecutionError as error:
-        status = "FAILED: " + str(error).strip().splitlines()[-1][:160]
+    except Exception as error:  # CellExecutionError, CellTimeoutError, DeadKernelError, ...
+        status, failure = "FAILED", failure_report(nb, error)
     seconds = time.perf_counter() - start
-    outputs = "\n".join(_output_text(o) for c in nb.cells if c.cell_type == "code" for o in c.outputs)
-    found = re.findall(r"Headline metric: (.+)", outputs)
+    headline = "-"
+    if status == "ok":
+        outputs = "\n".join(_output_text(o) for c in nb.cells if c.cell_type == "code" for o in c.outputs)
+        found = re.findall(r"Headline metric: (.+)", outputs)
+        headline = found[-1] if found else "-"
     target = path if inplace and status == "ok" else RUNS_DIR / run_profile / path.name
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(_dump(normalize(nb, path)), encoding="utf-8")
-    return RunResult(path.name, status, seconds, found[-1] if found else "-")
+    return RunResult(path.name, status, seconds, headline, failure, target)
+
+
+def _result_line(r: RunResult, width: int = 0) -> str:
+    text = f"{r.name:<{width}} {r.status:<8} {r.seconds:7.1f} s  {r.headline}"
+    if r.failure:
+        text += "".join(f"\n    {line}" for line in r.failure.splitlines())
+    return text.lstrip() if not width else text
 
 
 def cmd_run(args) -> int:
@@ -303,8 +370,10 @@ def cmd_run(args) -> int:
         print(f"running {path.name} ({args.profile}) ...", flush=True)
         results.append(run_notebook(path, args.profile, args.inplace, args.timeout))
         r = results[-1]
-        print(f"  {r.status:<8} {r.seconds:7.1f} s  {r.headline}", flush=True)
-    lines = [f"{r.name:<48} {r.status:<8} {r.seconds:7.1f} s  {r.headline}" for r in results]
+        print(f"  {_result_line(r)}", flush=True)
+        if r.status != "ok":
+            print(f"    executed copy (outputs up to the failure): {_relative(r.saved_to)}", flush=True)
+    lines = [_result_line(r, 48) for r in results]
     summary = "\n".join([f"Summary ({args.profile} profile):", *lines])
     print(summary)
     (RUNS_DIR / args.profile).mkdir(parents=True, exist_ok=True)

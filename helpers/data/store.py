@@ -447,7 +447,9 @@ def _announce_fixture(entry: Entry, why: str) -> None:
 
 
 def _missing_message(entry: Entry, cache: Path, mirror: Path | None, why: str) -> str:
-    lines = [f"{entry.name!r} ({entry.description}) is not available: {why}."]
+    missing = [f.path for f in entry.files if not (cache / f.path).exists()] or [f.path for f in entry.files]
+    lines = [f"{entry.name!r} is not available: {why}; missing {', '.join(missing)}."]
+    lines.append(f"({entry.description})")
     lines.append("Get these files and put them under the cache or a mirror directory:")
     for remote in entry.files:
         kind = "folder" if remote.is_dir else "file"
