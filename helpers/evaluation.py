@@ -56,9 +56,17 @@ def classification_metrics(
     ``average`` is passed to sklearn ("weighted", "macro", "micro" or "binary").
 
     Raises:
-        ValueError: lengths differ, empty input, or ``y_pred`` holds probabilities.
+        ValueError: lengths differ, empty input, NaN or infinite values, or ``y_pred``
+            holds probabilities.
     """
     y_true, y_pred = _paired(y_true, y_pred)
+    for name, values in (("y_true", y_true), ("y_pred", y_pred)):
+        if np.issubdtype(values.dtype, np.floating) and not np.isfinite(values).all():
+            raise ValueError(
+                f"{name} holds {int((~np.isfinite(values)).sum())} NaN or infinite value(s): a model "
+                "that outputs NaN has diverged (check the learning rate and the input scaling); "
+                "labels must be finite integers."
+            )
     if np.issubdtype(y_pred.dtype, np.floating) and not np.all(np.mod(y_pred, 1) == 0):
         raise ValueError(
             "y_pred holds non-integer values: pass predicted labels, e.g. "

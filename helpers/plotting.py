@@ -18,6 +18,35 @@ if TYPE_CHECKING:
     HistoryLike = keras.callbacks.History | Mapping[str, Sequence[float]]
 
 
+def _nonempty(values: ArrayLike, name: str) -> np.ndarray:
+    array = np.asarray(values)
+    if array.size == 0:
+        raise ValueError(f"{name} is empty (shape {array.shape}): there is nothing to plot.")
+    return array
+
+
+def _labels_1d(values: ArrayLike, name: str) -> np.ndarray:
+    """Labels as a 1-D array: (n,) or (n, 1); a 2-D (n, classes) array is refused."""
+    array = _nonempty(values, name)
+    if array.ndim == 2 and array.shape[1] == 1:
+        array = array[:, 0]
+    if array.ndim != 1:
+        raise ValueError(
+            f"{name} must hold one label per example, shape (n,), got shape {array.shape}. For one-hot "
+            f"labels or per-class probabilities pass {name}.argmax(axis=1)."
+        )
+    return array
+
+
+def _whole_numbers(array: np.ndarray) -> bool:
+    """True when every value is a finite whole number (an integer label)."""
+    if np.issubdtype(array.dtype, np.integer) or array.dtype == bool:
+        return True
+    if not np.issubdtype(array.dtype, np.number):
+        return False
+    return bool(np.all(np.isfinite(array)) and np.all(np.mod(array, 1) == 0))
+
+
 def _history_dict(history: HistoryLike) -> dict[str, list[float]]:
     data = getattr(history, "history", history)
     if not isinstance(data, dict) or not data:
@@ -25,8 +54,38 @@ def _history_dict(history: HistoryLike) -> dict[str, list[float]]:
     return data
 
 
+def _validation_epochs(n_train: int, n_val: int, validation_freq: int | Sequence[int] | None) -> np.ndarray:
+    """The 1-based epochs at which ``fit(validation_freq=...)`` validated."""
+    if validation_freq is None:
+        if n_val == n_train:
+            return np.arange(1, n_train + 1)
+        # fit validates at epochs f, 2f, ...: n_val == n_train // f; infer f when unambiguous
+        candidates = [f for f in range(1, n_train + 1) if n_train // f == n_val]
+        if len(candidates) != 1:
+            raise ValueError(
+                f"The history has {n_train} training epochs but {n_val} validation values; pass the "
+                "validation_freq you gave to fit(), e.g. plot_loss_curves(history, validation_freq=5)."
+            )
+        validation_freq = candidates[0]
+    if isinstance(validation_freq, int | np.integer) and not isinstance(validation_freq, bool):
+        if validation_freq < 1:
+            raise ValueError(f"validation_freq must be >= 1, got {validation_freq}.")
+        epochs = np.arange(validation_freq, n_train + 1, validation_freq)
+    else:
+        epochs = np.asarray(list(validation_freq), dtype=int)
+    if len(epochs) != n_val:
+        raise ValueError(
+            f"validation_freq={validation_freq!r} means {len(epochs)} validation values over {n_train} "
+            f"epochs, but the history has {n_val}: pass the validation_freq you gave to fit()."
+        )
+    return epochs
+
+
 def plot_loss_curves(
-    history: HistoryLike, metrics: Sequence[str] | None = None, require_validation: bool = True
+    history: HistoryLike,
+    metrics: Sequence[str] | None = None,
+    require_validation: bool = True,
+    validation_freq: int | Sequence[int] | None = None,
 ) -> Figure:
     """Plot training against validation curves, one panel per metric.
 
@@ -35,11 +94,16 @@ def plot_loss_curves(
         metrics: names such as ``("loss", "accuracy")``; default: every training metric.
         require_validation: raise if there are no validation curves (the plot's point is
             comparing the two); set False to plot training curves alone.
+        validation_freq: what was passed to ``fit(validation_freq=...)`` (an int or the
+            list of epochs); inferred when the history's lengths leave no doubt.
 
     Raises:
-        ValueError: a metric is not in the history, or validation curves are missing.
+        ValueError: a metric is not in the history, validation curves are missing, a
+            curve is empty, or the validation curve's length does not fit ``validation_freq``.
     """
     data = _history_dict(history)
+    if metrics is not None and len(metrics) == 0:
+        raise ValueError("metrics is empty: name at least one metric, e.g. metrics=('loss',), or pass None.")
     metrics = list(metrics or [k for k in data if not k.startswith("val_") and k != "learning_rate"])
     for name in metrics:
         if name not in data:
@@ -49,12 +113,16 @@ def plot_loss_curves(
                 f"The history has no 'val_{name}': pass validation_data to fit(), or call "
                 "plot_loss_curves(..., require_validation=False) to plot training curves alone."
             )
+        if len(data[name]) == 0:
+            raise ValueError(f"The history's {name!r} is empty: fit() ran no epoch.")
     fig, axes = plt.subplots(1, len(metrics), figsize=(5 * len(metrics), 3.5), squeeze=False)
     for ax, name in zip(axes[0], metrics, strict=True):
         epochs = np.arange(1, len(data[name]) + 1)
         ax.plot(epochs, data[name], label="training")
         if f"val_{name}" in data:
-            ax.plot(epochs, data[f"val_{name}"], label="validation")
+            val_epochs = _validation_epochs(len(data[name]), len(data[f"val_{name}"]), validation_freq)
+            marker = "o" if len(val_epochs) < len(epochs) else None
+            ax.plot(val_epochs, data[f"val_{name}"], label="validation", marker=marker)
         ax.set(title=name, xlabel="epoch")
         ax.legend()
     fig.tight_layout()
@@ -69,9 +137,14 @@ def compare_histories(
     A vertical line marks where the second training started.
 
     Raises:
-        ValueError: a metric or its validation curve is missing from either history.
+        ValueError: ``metrics`` is empty, or a metric or its validation curve is missing
+            from either history.
     """
     first, second = _history_dict(before), _history_dict(after)
+    if isinstance(metrics, str):
+        metrics = (metrics,)
+    if len(metrics) == 0:
+        raise ValueError("metrics is empty: name at least one metric to compare, e.g. metrics=('loss',).")
     fig, axes = plt.subplots(1, len(metrics), figsize=(5 * len(metrics), 3.5), squeeze=False)
     for ax, name in zip(axes[0], metrics, strict=True):
         for key in (name, f"val_{name}"):
@@ -98,22 +171,46 @@ def plot_confusion_matrix(
 ) -> Axes:
     """A readable confusion matrix (``sklearn.metrics.ConfusionMatrixDisplay``).
 
+    ``y_true`` and ``y_pred`` hold one label per example: integers (``0 .. n-1``, indexes
+    into ``class_names``) or, with ``class_names``, the class names themselves.
     ``normalize`` is None (counts), "true", "pred" or "all". Long class names are
     rotated; large matrices get a bigger figure.
 
     Raises:
-        ValueError: lengths differ, or ``class_names`` has the wrong length.
+        ValueError: empty or 2-D (one-hot, probabilities) inputs, lengths differ, or a
+            label that ``class_names`` does not cover.
     """
-    y_true, y_pred = np.asarray(y_true).ravel(), np.asarray(y_pred).ravel()
+    y_true, y_pred = _labels_1d(y_true, "y_true"), _labels_1d(y_pred, "y_pred")
     if len(y_true) != len(y_pred):
         raise ValueError(f"y_true has {len(y_true)} labels but y_pred has {len(y_pred)}.")
     labels = np.unique(np.concatenate([y_true, y_pred]))
     if class_names is not None:
-        labels = np.arange(len(class_names))
-        if y_true.size and (y_true.max() >= len(class_names) or y_pred.max() >= len(class_names)):
+        class_names = [str(name) for name in class_names]
+        textual = [a.dtype.kind in "USO" for a in (y_true, y_pred)]
+        if any(textual):
+            index = {name: i for i, name in enumerate(class_names)}
+            converted = []
+            for array, name in ((y_true, "y_true"), (y_pred, "y_pred")):
+                unknown = sorted({str(v) for v in array} - set(index))
+                if unknown:
+                    raise ValueError(
+                        f"{name} holds labels that are not in class_names: {unknown[:5]}; "
+                        f"class_names are {class_names}."
+                    )
+                converted.append(np.array([index[str(v)] for v in array]))
+            y_true, y_pred = converted
+        elif not all(_whole_numbers(a) for a in (y_true, y_pred)):
             raise ValueError(
-                f"Labels go up to {max(y_true.max(), y_pred.max())} but only "
-                f"{len(class_names)} class_names were given."
+                "y_true and y_pred must hold integer labels (indexes into class_names) or the class "
+                "names themselves; found non-integer values (probabilities? use .argmax(axis=1))."
+            )
+        labels = np.arange(len(class_names))
+        low = min(y_true.min(), y_pred.min())
+        high = max(y_true.max(), y_pred.max())
+        if low < 0 or high >= len(class_names):
+            raise ValueError(
+                f"Labels go from {low} to {high} but only {len(class_names)} class_names were given "
+                f"(labels must be 0 to {len(class_names) - 1})."
             )
     size = max(4, 0.6 * len(labels) + 2)
     ax = ax or plt.subplots(figsize=(size, size))[1]
@@ -144,7 +241,7 @@ def plot_decision_boundary(
     Raises:
         ValueError: ``X`` is not of shape (n, 2), or ``y`` has a different length.
     """
-    X, y = np.asarray(X, dtype="float32"), np.asarray(y).ravel()
+    X, y = _nonempty(X, "X").astype("float32"), _nonempty(y, "y").ravel()
     if X.ndim != 2 or X.shape[1] != 2:
         raise ValueError(f"plot_decision_boundary needs X of shape (n, 2) (two features), got {X.shape}.")
     if len(X) != len(y):
@@ -179,10 +276,11 @@ def plot_random_predictions(
     """A grid of random images titled "predicted (confidence) / true", wrong ones in red.
 
     Raises:
-        ValueError: lengths differ, ``n`` exceeds the number of images, or the
-            probabilities do not have one column per class.
+        ValueError: empty inputs, lengths differ, ``n`` exceeds the number of images, the
+            probabilities do not have one column per class, or a true label has no class name.
     """
-    images, y_true, probabilities = np.asarray(images), np.asarray(y_true).ravel(), np.asarray(probabilities)
+    images = _nonempty(images, "images")
+    y_true, probabilities = _labels_1d(y_true, "y_true"), np.asarray(probabilities)
     if not len(images) == len(y_true) == len(probabilities):
         raise ValueError(
             f"Got {len(images)} images, {len(y_true)} labels and "
@@ -192,6 +290,12 @@ def plot_random_predictions(
         raise ValueError(f"probabilities must have shape (n, {len(class_names)}), got {probabilities.shape}.")
     if not 0 < n <= len(images):
         raise ValueError(f"n must be between 1 and {len(images)}, got {n}.")
+    bad = [v for v in y_true if not (_whole_numbers(np.array([v])) and 0 <= v < len(class_names))]
+    if bad:
+        raise ValueError(
+            f"y_true holds label {bad[0]!r}, but class_names has {len(class_names)} names "
+            f"(labels must be integers 0 to {len(class_names) - 1})."
+        )
     chosen = np.random.default_rng(seed).choice(len(images), size=n, replace=False)
     cols = int(np.ceil(np.sqrt(n)))
     rows = int(np.ceil(n / cols))
@@ -223,9 +327,11 @@ def plot_predictions(
     """One-feature regression: training data, test data and the model's test predictions.
 
     Raises:
-        ValueError: ``predictions`` and ``test_x`` differ in length.
+        ValueError: an empty input, or ``predictions`` and ``test_x`` differ in length.
     """
-    predictions = np.asarray(predictions).ravel()
+    for values, name in ((train_x, "train_x"), (train_y, "train_y"), (test_x, "test_x"), (test_y, "test_y")):
+        _nonempty(values, name)
+    predictions = _nonempty(predictions, "predictions").ravel()
     if len(predictions) != len(np.asarray(test_x).ravel()):
         raise ValueError(f"{len(predictions)} predictions for {len(np.asarray(test_x).ravel())} test inputs.")
     ax = ax or plt.subplots(figsize=(7, 4))[1]
@@ -239,12 +345,21 @@ def plot_predictions(
 def plot_predicted_vs_actual(y_true: ArrayLike, y_pred: ArrayLike, ax: Axes | None = None) -> Axes:
     """Scatter predictions against true values, with the line of perfect predictions.
 
+    ``y_true`` and ``y_pred`` must have the same shape; a ``(n, 1)`` model output is
+    accepted for ``(n,)`` targets.
+
     Raises:
-        ValueError: lengths differ.
+        ValueError: an empty input, or shapes that differ (e.g. ``(n, 2)`` predictions for
+            ``(n,)`` targets, which flattening would silently pair with the wrong values).
     """
-    y_true, y_pred = np.asarray(y_true).ravel(), np.asarray(y_pred).ravel()
-    if len(y_true) != len(y_pred):
-        raise ValueError(f"y_true has {len(y_true)} values but y_pred has {len(y_pred)}.")
+    y_true, y_pred = _nonempty(y_true, "y_true"), _nonempty(y_pred, "y_pred")
+    squeeze = [a[:, 0] if a.ndim == 2 and a.shape[1] == 1 else a for a in (y_true, y_pred)]
+    if squeeze[0].shape != squeeze[1].shape:
+        raise ValueError(
+            f"y_true has shape {y_true.shape} but y_pred has shape {y_pred.shape}: they must match "
+            "(one prediction per true value, e.g. model.predict(x).squeeze() for one output)."
+        )
+    y_true, y_pred = squeeze[0].ravel(), squeeze[1].ravel()
     ax = ax or plt.subplots(figsize=(5, 5))[1]
     ax.scatter(y_true, y_pred, s=8, alpha=0.6)
     low, high = float(min(y_true.min(), y_pred.min())), float(max(y_true.max(), y_pred.max()))

@@ -87,14 +87,24 @@ def make_windows(
         ``(n - window - horizon + 1, horizon)``, both float32.
 
     Raises:
-        ValueError: ``window``/``horizon`` < 1, a series of more than 2 dimensions, or a
-            series too short for a single example.
+        ValueError: ``window``/``horizon`` not integers >= 1 (``7.0`` included), a series
+            of more than 2 dimensions, NaN or infinite values, or a series too short for a
+            single example.
     """
-    if int(window) != window or window < 1 or int(horizon) != horizon or horizon < 1:
-        raise ValueError(f"window and horizon must be integers >= 1, got window={window}, horizon={horizon}.")
+    for name, value in (("window", window), ("horizon", horizon)):
+        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+            raise ValueError(f"{name} must be an integer >= 1 (a number of steps), got {value!r}.")
+    window, horizon = int(window), int(horizon)
     values = np.asarray(series, dtype="float32")
     if values.ndim not in (1, 2):
         raise ValueError(f"series must be 1-D (n,) or 2-D (n, features), got shape {values.shape}.")
+    finite = np.isfinite(values) if values.ndim == 1 else np.isfinite(values).all(axis=1)
+    if not finite.all():
+        raise ValueError(
+            f"series holds {int((~finite).sum())} step(s) with NaN or infinite values (the first at "
+            f"step {int(np.argmin(finite))}): fill or drop them (e.g. pandas' interpolate() or "
+            "dropna()) before making windows, or every window touching them trains on NaN."
+        )
     length = window + horizon
     if len(values) < length:
         raise ValueError(
@@ -209,9 +219,15 @@ def naive_scale(series: ArrayLike, seasonality: int = 1) -> float:
     if int(seasonality) != seasonality or seasonality < 1:
         raise ValueError(f"seasonality must be an integer >= 1, got {seasonality}.")
     values = np.asarray(series, dtype="float64").ravel()
-    if len(values) <= seasonality or not np.isfinite(values).all():
+    if not np.isfinite(values).all():
         raise ValueError(
-            f"The scaling series needs more than {seasonality} finite values, got {len(values)}."
+            f"The scaling series (y_insample) holds {int((~np.isfinite(values)).sum())} NaN or infinite "
+            f"value(s) among its {len(values)}; fill or drop them first."
+        )
+    if len(values) <= seasonality:
+        raise ValueError(
+            f"The scaling series (y_insample) needs more than {seasonality} values for "
+            f"seasonality={seasonality}, got {len(values)}."
         )
     return float(np.mean(np.abs(values[seasonality:] - values[:-seasonality])))
 
@@ -282,12 +298,19 @@ def block_reward(dates: ArrayLike | pd.DatetimeIndex) -> np.ndarray:
         float32 array of rewards, one per date.
 
     Raises:
-        ValueError: a date before the genesis block (2009-01-03), or unparseable dates.
+        ValueError: a missing date (``None``, ``NaN``, ``NaT``), a date before the genesis
+            block (2009-01-03), or unparseable dates.
     """
     try:
         stamps = pd.DatetimeIndex(pd.to_datetime(dates))
     except (ValueError, TypeError) as error:
         raise ValueError(f"block_reward could not read the dates: {error}") from None
+    if stamps.hasnans:
+        missing = np.flatnonzero(stamps.isna())
+        raise ValueError(
+            f"dates holds {len(missing)} missing value(s) (NaT), the first at position {int(missing[0])}: "
+            "a missing date has no block reward; drop or fill those rows first."
+        )
     starts = pd.DatetimeIndex([pd.Timestamp(day) for day, _ in HALVINGS])
     if stamps.tz is not None:
         stamps = stamps.tz_convert(None)
