@@ -293,7 +293,7 @@ def plot_random_predictions(
     bad = [v for v in y_true if not (_whole_numbers(np.array([v])) and 0 <= v < len(class_names))]
     if bad:
         raise ValueError(
-            f"y_true holds label {bad[0]!r}, but class_names has {len(class_names)} names "
+            f"y_true holds label {np.asarray(bad[0]).item()!r}, but class_names has {len(class_names)} names "
             f"(labels must be integers 0 to {len(class_names) - 1})."
         )
     chosen = np.random.default_rng(seed).choice(len(images), size=n, replace=False)

@@ -125,15 +125,31 @@ def read_pubmed_rct(path: str | Path, labels: Sequence[str] | None = RCT_LABELS)
 
     Columns: ``abstract_id, target, text, line_number, total_lines``.
 
+    The file must be UTF-8 text; a leading byte-order mark is accepted.
+
     Raises:
         FileNotFoundError: the file does not exist.
-        RCTFormatError: the file is not in the PubMed RCT format (see :func:`parse_pubmed_rct`).
+        RCTFormatError: the file is not in the PubMed RCT format (see :func:`parse_pubmed_rct`),
+            is compressed (gzip), or is not UTF-8 text; the message names the file.
     """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"No PubMed RCT file at {path}: expected train.txt, dev.txt or test.txt.")
-    with open(path, encoding="utf-8") as handle:
-        records = parse_pubmed_rct(handle, labels=labels, source=path.name)
+    with open(path, "rb") as handle:
+        if handle.read(2) == b"\x1f\x8b":
+            raise RCTFormatError(
+                f"{path} is gzip-compressed, not text: decompress it first (e.g. `gunzip -k {path.name}`) "
+                "and read the .txt file."
+            )
+    try:
+        with open(path, encoding="utf-8-sig") as handle:  # -sig: a byte-order mark is not a line
+            records = parse_pubmed_rct(handle, labels=labels, source=path.name)
+    except UnicodeDecodeError as error:
+        raise RCTFormatError(
+            f"{path} is not UTF-8 text (it holds the byte {error.object[error.start:error.start + 1]!r}, "
+            f"which UTF-8 cannot decode): the PubMed RCT files are UTF-8. Re-save it as UTF-8 (e.g. "
+            f"`iconv -f latin1 -t utf-8`) or get the original file again."
+        ) from None
     return pd.DataFrame.from_records(
         records, columns=["abstract_id", "target", "text", "line_number", "total_lines"]
     )

@@ -156,21 +156,33 @@ def image_folder_dataset(
             and leave them out (otherwise a corrupt file stops training mid-epoch).
         max_images: keep only the first ``max_images`` (after shuffling), for quick runs.
 
+    Image files at the top level of ``folder`` belong to no class: Keras ignores them, so
+    they are left out of ``count`` and named in a printed note.
+
     Raises:
         FileNotFoundError: ``folder`` does not exist.
-        ValueError: no class sub-folders with images, a bad ``image_size``/``batch_size``,
-            or every image is unreadable.
+        ValueError: no class sub-folders with images, a class folder with no readable
+            image, a bad ``image_size``/``batch_size``, or every image is unreadable.
     """
     height, width = _as_size(image_size)
     if int(batch_size) < 1:
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}.")
-    files = image_files(folder)
+    root = Path(folder)
+    # Keras reads <folder>/<class>/...: files at the top level belong to no class and are ignored.
+    files = [p for p in image_files(folder) if p.parent != root]
+    loose = sorted(p.name for p in root.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS)
+    if loose:
+        print(
+            f"Ignoring {len(loose)} image file(s) at the top level of {folder} ({', '.join(loose[:5])}"
+            f"{', ...' if len(loose) > 5 else ''}): Keras reads only <folder>/<class name>/<image files>. "
+            "Move them into a class folder to use them."
+        )
     if not files:
         raise ValueError(
-            f"No images ({', '.join(IMAGE_EXTENSIONS)}) under {folder}: expected "
+            f"No images ({', '.join(IMAGE_EXTENSIONS)}) in class folders under {folder}: expected "
             f"<folder>/<class name>/<image files>, e.g. train/pizza/1.jpg."
         )
-    skipped = find_unreadable_images(folder) if check_images else []
+    skipped = [p for p in files if _undecodable(p)] if check_images else []
     if skipped:
         names = ", ".join(str(p.relative_to(folder)) for p in skipped[:10])
         more = f" and {len(skipped) - 10} more" if len(skipped) > 10 else ""
@@ -180,6 +192,14 @@ def image_folder_dataset(
         )
         if len(skipped) == len(files):
             raise ValueError(f"Every image under {folder} is unreadable ({len(files)} files).")
+    readable = {p.relative_to(root).parts[0] for p in files if p not in set(skipped)}
+    empty = sorted(p.name for p in root.iterdir() if p.is_dir() and p.name not in readable)
+    if empty:
+        raise ValueError(
+            f"Class folder(s) {', '.join(empty)} under {folder} hold no readable image: Keras would "
+            "make each a class with no examples, a label the model can never learn. Add images to "
+            "them or remove them."
+        )
     images = keras.utils.image_dataset_from_directory(
         folder,
         image_size=(height, width),
