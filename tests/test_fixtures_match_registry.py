@@ -1,13 +1,16 @@
 """Every registry fixture writes all of its entry's files, in the format of the real data.
 
-Where the real file is at hand (a mirror named by COURSE_TEST_MIRROR, or ../shared/data
-beside the checkout), the fixture is compared with it: same CSV header, same npz keys and
-dtypes. Without it those comparisons are skipped; the completeness check always runs.
+Where the real file is at hand (a mirror named by the documented ``COURSE_DATA_MIRROR``),
+the fixture is compared with it (same CSV header and dtypes, same npz keys and dtypes,
+same IDX magic number and item shape), and the real file must pass its registry entry's
+format check and digest, which keeps the registry's row counts and shapes honest.
+Without a mirror those comparisons are skipped, each saying what it needs; the
+completeness check always runs.
 """
 
 from __future__ import annotations
 
-import os
+import gzip
 from pathlib import Path
 
 import numpy as np
@@ -15,10 +18,17 @@ import pandas as pd
 import pytest
 
 from helpers.data import REGISTRY, store
+from helpers.data.checks import check_format
+from helpers.text import parse_pubmed_rct
 
 WITH_FIXTURES = sorted(name for name, entry in REGISTRY.items() if entry.fixture)
-_DEFAULT_MIRROR = Path(__file__).resolve().parents[2] / "shared" / "data"
-MIRROR = Path(os.environ.get("COURSE_TEST_MIRROR", _DEFAULT_MIRROR))
+MIRROR = store.mirror_dir()  # read once, before any test's monkeypatching of the environment
+FILES = [
+    (name, remote.path)
+    for name in WITH_FIXTURES
+    for remote in REGISTRY[name].files
+    if not remote.is_dir and remote.check is not None
+]
 
 
 @pytest.fixture(scope="module")
@@ -26,42 +36,69 @@ def fixture_root(tmp_path_factory):
     return tmp_path_factory.mktemp("fixtures")
 
 
-@pytest.mark.parametrize("name", WITH_FIXTURES)
-def test_fixture_writes_every_file_of_its_entry(name, fixture_root):
-    entry = REGISTRY[name]
+def _fixture_file(name: str, path: str, fixture_root: Path) -> Path:
     root = fixture_root / name
-    root.mkdir()
-    store._write_fixture(entry, root)
-    assert store._complete(root, entry)
+    if not store._complete(root, REGISTRY[name]):
+        root.mkdir(exist_ok=True)
+        store._write_fixture(REGISTRY[name], root)
+    return root / path
 
 
 def _real(path: str) -> Path:
+    if MIRROR is None:
+        pytest.skip(f"needs COURSE_DATA_MIRROR (unset) pointing at a data mirror that holds {path}")
     real = MIRROR / path
     if not real.is_file():
-        pytest.skip(f"no real copy of {path} at hand to compare with")
+        pytest.skip(f"needs {path} in the mirror COURSE_DATA_MIRROR={MIRROR}; it is not there")
     return real
 
 
 @pytest.mark.parametrize("name", WITH_FIXTURES)
-def test_fixture_has_the_real_on_disk_format(name, fixture_root, tmp_path):
+def test_fixture_writes_every_file_of_its_entry(name, fixture_root):
     entry = REGISTRY[name]
-    for remote in entry.files:
-        if remote.is_dir:
-            continue
-        if not (fixture_root / name / remote.path).exists():
-            store._write_fixture(entry, tmp_path)
-            generated = tmp_path / remote.path
-        else:
-            generated = fixture_root / name / remote.path
-        if remote.path.endswith(".csv"):
-            real = _real(remote.path)
-            assert list(pd.read_csv(generated, nrows=5).columns) == list(pd.read_csv(real, nrows=5).columns)
-            assert pd.read_csv(generated).dtypes.to_dict() == pd.read_csv(real).dtypes.to_dict()
-        elif remote.path.endswith(".npz"):
-            real = _real(remote.path)
-            with np.load(generated) as fake, np.load(real) as true:
-                assert sorted(fake.files) == sorted(true.files)
-                for key in true.files:
-                    assert fake[key].dtype == true[key].dtype and fake[key].shape[1:] == true[key].shape[1:]
-        else:
-            pytest.skip(f"{remote.path}: no real copy of this format here")
+    root = fixture_root / name
+    root.mkdir(exist_ok=True)
+    store._write_fixture(entry, root)
+    assert store._complete(root, entry)
+
+
+def _idx_header(path: Path) -> tuple[int, list[int]]:
+    with gzip.open(path) as handle:
+        head = handle.read(4)
+        dims = np.frombuffer(handle.read(4 * head[3]), ">u4")
+    return head[2] << 8 | head[3], [int(d) for d in dims]
+
+
+@pytest.mark.parametrize("name, path", FILES, ids=[f"{n}:{p}" for n, p in FILES])
+def test_fixture_has_the_real_on_disk_format(name, path, fixture_root):
+    kind = next(r.check.kind for r in REGISTRY[name].files if r.path == path)
+    real = _real(path)
+    generated = _fixture_file(name, path, fixture_root)
+    if kind == "csv":
+        fake, true = pd.read_csv(generated), pd.read_csv(real)
+        assert list(fake.columns) == list(true.columns)
+        assert fake.dtypes.to_dict() == true.dtypes.to_dict()
+    elif kind == "npz":
+        with np.load(generated) as fake, np.load(real) as true:
+            assert sorted(fake.files) == sorted(true.files)
+            for key in true.files:
+                assert fake[key].dtype == true[key].dtype and fake[key].shape[1:] == true[key].shape[1:]
+    elif kind == "idx":
+        (fake_magic, fake_dims), (true_magic, true_dims) = _idx_header(generated), _idx_header(real)
+        assert fake_magic == true_magic and fake_dims[1:] == true_dims[1:]
+    elif kind == "rct":
+        fake = parse_pubmed_rct(generated.read_text(encoding="utf-8"))
+        true = parse_pubmed_rct(real.read_text(encoding="utf-8"))
+        assert {r["target"] for r in fake} <= {r["target"] for r in true}
+    else:
+        pytest.fail(f"{name}:{path}: no comparison written for the {kind!r} format")
+
+
+@pytest.mark.parametrize("name, path", FILES, ids=[f"{n}:{p}" for n, p in FILES])
+def test_the_real_file_passes_its_registry_check_and_digest(name, path):
+    entry = REGISTRY[name]
+    remote = next(r for r in entry.files if r.path == path)
+    real = _real(path)
+    check_format(real, remote.check)  # the registry's real row counts and shapes
+    store.verify(real, remote, "in the mirror", entry)
+    assert remote.sha256, f"{name}:{path} is in the mirror, so its sha256 belongs in the registry"
