@@ -57,6 +57,25 @@ def test_minimum_versions_are_met_by_this_stack_and_no_lower_than_the_colab_stac
     assert versions.as_tuple(versions.MINIMUM_VERSIONS["keras"]) >= (3, 10)
 
 
+def _pins(text: str, operator: str) -> dict[str, str]:
+    return {m[0].lower(): m[1] for m in re.findall(rf'^\s*"?([A-Za-z][\w.-]*){operator}([\d.]+)', text, re.M)}
+
+
+def test_version_claims_are_the_oldest_tested_stack():
+    """pyproject's minimums and the setup cell's equal requirements-colab.txt's pins (major.minor):
+    never lower (an untested claim), never higher (the Colab stack would fail its own check)."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    colab = _pins((root / "requirements-colab.txt").read_text(), "==")
+    pyproject = (root / "pyproject.toml").read_text()
+    declared = _pins(pyproject[pyproject.index("dependencies = ["):], ">=")
+    assert set(declared) == {"tensorflow", "keras", "numpy", "pandas", "matplotlib", "scikit-learn"}
+    for claims in (declared, versions.MINIMUM_VERSIONS):
+        for package, minimum in claims.items():
+            assert versions.as_tuple(minimum)[:2] == versions.as_tuple(colab[package])[:2], package
+
+
 def test_tensorflow_tpu_counts_as_tensorflow(monkeypatch):
     real = metadata.version
 
