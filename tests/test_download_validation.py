@@ -7,7 +7,8 @@ that says so, and nothing may land in the cache, not even the files of the entry
 arrived whole. A well-formed body passes, so that the refusals are the format checks'
 doing and not a broken test server.
 
-The bodies are the entry's fast-profile fixture (packed the way the origin packs it),
+The bodies are the entry's fast-profile fixture (packed the way the origin packs it;
+tiny image folders, weights and TFDS folders where a fixture would be slow or is none),
 and the entry's format check is given the fixture's own counts (rows, items,
 abstracts) in place of the real data's; digests are dropped, so the format check
 alone has to catch the problem, as it must for files whose digest is unknown.
@@ -110,6 +111,19 @@ def _tiny_weights(path: Path) -> None:
         handle.create_dataset("dense/kernel", data=np.arange(4096, dtype="float32"))
 
 
+def _image_folders(path: Path, classes: int) -> None:
+    """One tiny PNG per class and split: the layout the real archives unpack to, quick to write."""
+    png = bytes.fromhex(
+        "89504e470d0a1a0a0000000d4948445200000001000000010802000000907753de"
+        "0000000c4944415408d763f8cfc000000301010018dd8db00000000049454e44ae426082"
+    )
+    for split in ("train", "test"):
+        for k in range(classes):
+            folder = path / split / f"class_{k}"
+            folder.mkdir(parents=True)
+            (folder / "0.png").write_bytes(png)
+
+
 def _tfds_folder(path: Path) -> None:
     version = path / "2.0.0"
     version.mkdir(parents=True)
@@ -119,7 +133,7 @@ def _tfds_folder(path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def written(tmp_path_factory, hub_image_module_path, hub_text_module_path):
-    """name -> root folder holding the entry's well-formed files (its fixture where there is one)."""
+    """name -> root folder holding the entry's well-formed files (mostly its fast-profile fixture)."""
     cache: dict[str, Path] = {}
 
     def root_of(entry: Entry) -> Path:
@@ -136,6 +150,8 @@ def written(tmp_path_factory, hub_image_module_path, hub_text_module_path):
             _tiny_weights(root / entry.files[0].path)
         elif check.kind == "tfds":
             _tfds_folder(root / entry.files[0].path)
+        elif check.kind == "image_folders":
+            _image_folders(root / entry.files[0].path, check.classes)
         else:
             store._write_fixture(entry, root)
         cache[entry.name] = root
