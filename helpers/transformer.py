@@ -11,7 +11,8 @@ Notebook 13 builds these by hand before using KerasHub's versions:
 - :class:`TransformerDecoder`: causal self-attention, cross-attention over the encoder's
   outputs, and a feed-forward block;
 - :func:`greedy_decode`: the one decoding loop every sequence-to-sequence model of the
-  course uses.
+  course uses;
+- :func:`plot_attention`: attention weights as a heat map, queries down, keys across.
 
 Masks are passed as explicit arguments instead of Keras' implicit ``_keras_mask``
 propagation, so every attention call shows which positions it may see. The layers are
@@ -21,7 +22,7 @@ to ``.keras`` and load again.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import keras
 import numpy as np
@@ -35,6 +36,7 @@ __all__ = [
     "causal_mask",
     "greedy_decode",
     "padding_mask",
+    "plot_attention",
 ]
 
 
@@ -316,3 +318,50 @@ def greedy_decode(
                 break
         outputs.append(generated)
     return np.concatenate(outputs)
+
+
+def plot_attention(
+    weights,
+    key_labels: Sequence[str],
+    query_labels: Sequence[str],
+    ax=None,
+    title: str | None = None,
+):
+    """Draw attention weights as a heat map: one row per query, one column per key.
+
+    Args:
+        weights: ``(queries, keys)`` array (average or pick heads first).
+        key_labels, query_labels: tick labels (tokens or characters).
+        ax: the matplotlib Axes to draw on; a new figure when ``None``.
+        title: the Axes title.
+
+    Returns:
+        The Axes.
+
+    Raises:
+        ValueError: ``weights`` is not 2-D or its shape does not match the labels.
+    """
+    import matplotlib.pyplot as plt
+
+    weights = np.asarray(weights)
+    if weights.ndim != 2:
+        raise ValueError(
+            f"weights must be (queries, keys), got shape {weights.shape}: "
+            "pick one example and one head, or average over heads, first."
+        )
+    if weights.shape != (len(query_labels), len(key_labels)):
+        raise ValueError(
+            f"weights have shape {weights.shape} but there are {len(query_labels)} query labels "
+            f"and {len(key_labels)} key labels."
+        )
+    if ax is None:
+        width, height = max(3.0, 0.35 * len(key_labels) + 1.5), max(2.5, 0.35 * len(query_labels) + 1)
+        _, ax = plt.subplots(figsize=(width, height))
+    image = ax.imshow(weights, cmap="viridis", vmin=0.0, aspect="auto")
+    ax.set_xticks(range(len(key_labels)), [repr(k)[1:-1] if k == " " else k for k in key_labels])
+    ax.set_yticks(range(len(query_labels)), list(query_labels))
+    ax.set(xlabel="keys (attended to)", ylabel="queries")
+    if title:
+        ax.set_title(title)
+    ax.figure.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
+    return ax

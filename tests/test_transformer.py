@@ -14,6 +14,7 @@ from helpers.transformer import (
     causal_mask,
     greedy_decode,
     padding_mask,
+    plot_attention,
 )
 
 TOKENS = np.array([[5, 3, 7, 0, 0], [2, 4, 0, 0, 0]])
@@ -141,3 +142,15 @@ def test_greedy_decode_bad_input():
         greedy_decode(predict, np.ones((1, 7), int), 1, 2, 0)
     with pytest.raises(ValueError, match=r"predict returned scores of shape \(1, 4, 6\); expected"):
         greedy_decode(predict, np.ones((1, 7), int), 1, 2, 5)
+
+
+def test_plot_attention_draws_and_checks_shapes():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    ax = plot_attention(np.full((2, 3), 1 / 3), ["a", " ", "c"], ["x", "y"], title="toy")
+    assert ax.get_title() == "toy" and len(ax.get_xticklabels()) == 3
+    with pytest.raises(ValueError, match=r"weights must be \(queries, keys\)"):
+        plot_attention(np.ones((1, 2, 3)), ["a", "b", "c"], ["x", "y"])
+    with pytest.raises(ValueError, match="there are 2 query labels and 2 key labels"):
+        plot_attention(np.ones((2, 3)), ["a", "b"], ["x", "y"])
