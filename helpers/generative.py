@@ -307,5 +307,5 @@ def class_coverage(probabilities: ArrayLike, min_share: float | None = None) -> 
     return {
         "confidence": float(probs.max(axis=1).mean()),
         "coverage": float((shares >= share).mean()),
-        "balance": float(-(nonzero * np.log(nonzero)).sum() / np.log(n_classes)),
+        "balance": float(-(nonzero * np.log(nonzero)).sum() / np.log(n_classes)) + 0.0,  # no -0.0
     }
