@@ -226,3 +226,42 @@ def test_killed_worker_resumes_from_its_backup(tiny_data, tmp_path):
         assert (result["first_epoch"], result["epochs_run"]) == (2, 2)
     _assert_workers_agree(tmp_path)
     assert not (tmp_path / "backup" / "worker-0").exists()  # removed once training finished
+
+
+# --- the worker module's model, data and timer (in this process) -----------------------
+
+
+def test_build_classifier_and_make_dataset():
+    from helpers.distributed_worker import build_classifier, make_dataset
+
+    model = build_classifier((28, 28), 10, hidden=128)
+    assert model.output_shape == (None, 10)
+    assert model.count_params() == 784 * 128 + 128 + 128 * 10 + 10
+    x = np.zeros((10, 28, 28), dtype=np.uint8)
+    y = np.arange(10, dtype=np.uint8)
+    batches = list(make_dataset(x, y, 4, shuffle_seed=0))
+    assert [len(b[0]) for b in batches] == [4, 4, 2]
+    assert sorted(np.concatenate([b[1].numpy() for b in batches]).tolist()) == list(range(10))
+    with pytest.raises(ValueError, match="hidden >= 1"):
+        build_classifier(hidden=0)
+    with pytest.raises(ValueError, match="global_batch_size must be at least 1"):
+        make_dataset(x, y, 0)
+
+
+def test_epoch_timer_leaves_out_the_first_epoch():
+    from helpers.distributed_worker import EpochTimer
+
+    timer = EpochTimer()
+    with pytest.raises(ValueError, match="No epoch was timed"):
+        timer.examples_per_second(1000)
+    timer.seconds = [9.0, 2.0, 2.5, 2.0]  # the first epoch also traced the step
+    assert timer.examples_per_second(1000) == 500
+    timer.seconds = [4.0]  # one epoch: nothing else to go by
+    assert timer.examples_per_second(1000) == 250
+    with pytest.raises(ValueError, match="examples_per_epoch must be positive"):
+        timer.examples_per_second(0)
+
+
+def test_split_cpu_rejects_bad_counts():
+    with pytest.raises(ValueError, match="n_devices must be a positive integer"):
+        distributed.split_cpu(0)
