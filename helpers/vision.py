@@ -233,7 +233,8 @@ def stratified_validation_split(
     one, to the validation files, chosen at random with ``seed``; the rest are training
     files. So the validation set holds every class in about its share of the folder.
     (``sklearn.model_selection.train_test_split(stratify=...)`` rounds the total instead
-    and can leave a small class out of the validation set altogether.)
+    and can leave a small class out of the validation set altogether.) Only the images
+    directly inside each class folder are used, not those in deeper sub-folders.
 
     Args:
         folder: a folder with one sub-folder per class (e.g. ``.../10_food_classes_all_data/train``).
