@@ -25,7 +25,7 @@ import nbformat
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from helpers import profile, repo  # noqa: E402
+from helpers import profile, repo, versions  # noqa: E402
 
 NOTEBOOK_DIR = ROOT / "notebooks"
 RUNS_DIR = ROOT / "runs"
@@ -59,13 +59,17 @@ VERSION_DEPENDENT_OUTPUT = {
 }
 MACHINE_PATH_RE = re.compile(r"(/root/|/home/[\w.-]+/|/Users/[\w.-]+/|/work/|/tmp/|[A-Z]:\\Users\\)")
 
+_MINIMUMS = ", ".join(f'{name}="{version}"' for name, version in versions.MINIMUM_VERSIONS.items())
 SETUP_SOURCE = f'''\
-# Setup (the same in every notebook): on Colab, install the course's helpers package;
-# everywhere, check versions, seed every random generator and say what this run uses.
+# Setup (the same in every notebook): on Colab, install the course's helpers package and, on a
+# TPU runtime, the TensorFlow build a TPU needs; everywhere, check versions, seed every random
+# generator and say what this run uses.
 import sys
 
 if "google.colab" in sys.modules:
-    %pip install -q "{repo.pip_spec()}"
+    %pip install -q --no-deps "{repo.pip_spec()}"
+    import helpers.colab
+    helpers.colab.prepare_runtime()
 
 import keras
 import matplotlib.pyplot as plt
@@ -75,7 +79,7 @@ import tensorflow as tf
 
 import helpers
 
-helpers.require_versions(tensorflow="2.16", keras="3.3")
+helpers.require_versions({_MINIMUMS})
 RUN = helpers.setup_notebook(seed=42)'''
 
 
