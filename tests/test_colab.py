@@ -101,3 +101,15 @@ def test_failed_pip_is_not_swallowed():
 
     with pytest.raises(subprocess.CalledProcessError):
         colab.prepare_runtime({}, ["/dev/accel0"], None, run_pip=failing_pip, imported=[])
+
+
+def test_setup_cell_prepares_a_colab_tpu_before_tensorflow_and_claims_the_tested_minimums():
+    from helpers import versions
+    from tools import course
+
+    setup = course.SETUP_SOURCE
+    assert '%pip install -q --no-deps "course-helpers @ git+' in setup  # never pulls plain tensorflow in
+    assert setup.index("helpers.colab.prepare_runtime()") < setup.index("import tensorflow as tf")
+    minimums = ", ".join(f'{k}="{v}"' for k, v in versions.MINIMUM_VERSIONS.items())
+    assert f"helpers.require_versions({minimums})" in setup
+    assert 'helpers.require_versions(tensorflow="2.19", keras="3.10")' in setup
