@@ -1,11 +1,19 @@
 """Shared helpers for the TensorFlow/Keras course notebooks.
 
-Modules: ``profile`` (full/fast run profiles), ``session`` (the setup cell), ``device``
-(strategies and mixed precision), ``data`` (registry, cache, mirror, downloads,
-fixtures), ``plotting``, ``evaluation``, ``callbacks``, ``vision`` (image folders,
-Food-101), ``pretrained`` (keras.applications weights), ``hub`` (TF Hub modules as
-Keras 3 layers), ``text`` (PubMed RCT parsing, text utilities) and ``timeseries``
-(windows, forecast metrics, N-BEATS). Submodules load on first
+Modules: ``profile`` (full/fast run profiles), ``versions`` (minimum versions and the
+``stack:`` line), ``colab`` (Colab runtime detection and the TPU install, before TensorFlow
+is imported), ``session`` (the setup cell), ``device`` (strategies and mixed precision),
+``data`` (registry, format checks, cache, mirror, downloads, fixtures), ``plotting``,
+``evaluation`` (metrics and the results table), ``callbacks``, ``vision`` (image folders,
+stratified validation splits, Food-101), ``pretrained`` (keras.applications weights),
+``hub`` (TF Hub modules as Keras 3 layers), ``text`` (tweet splits, PubMed RCT parsing,
+text utilities), ``timeseries`` (windows, forecast metrics, N-BEATS), ``unsupervised``
+(autoencoders, clustering and anomaly scores), ``semisupervised`` (label budgets,
+pseudo-labels, augmentation pairs), ``generative`` (image grids, latent walks, Fréchet
+distance), ``transformer`` (attention layers, encoder and decoder, greedy decoding),
+``dates`` (the human-date generator and its rule-based baseline), ``rl`` (environments,
+replay buffer, seeded policy evaluation, frames) and ``distributed`` with
+``distributed_worker`` (multi-worker clusters on loopback). Submodules load on first
 use (``helpers.plotting.plot_loss_curves`` works after a plain ``import helpers``), so
 tools that only need ``helpers.profile`` do not import TensorFlow.
 """
