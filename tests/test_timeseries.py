@@ -149,7 +149,8 @@ def test_mase_zero_scale_raises():
 
 
 def test_mase_bad_scaling_series():
-    with pytest.raises(ValueError, match=r"scaling series \(y_insample\) needs more than 1 values for seasonality=1, got 1"):
+    expected = r"scaling series \(y_insample\) needs more than 1 values for seasonality=1, got 1"
+    with pytest.raises(ValueError, match=expected):
         ts.mase([1.0], [1.0], y_insample=[5.0])
     with pytest.raises(ValueError, match="seasonality must be an integer"):
         ts.naive_scale([1.0, 2.0, 3.0], seasonality=0)

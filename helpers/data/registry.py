@@ -79,6 +79,16 @@ class Entry:
     extra: dict = field(default_factory=dict)
 
 
+# The columns of CoinDesk's Bitcoin price export (the format check and the fixture share them).
+BITCOIN_COLUMNS = (
+    "Currency",
+    "Date",
+    "Closing Price (USD)",
+    "24h Open (USD)",
+    "24h High (USD)",
+    "24h Low (USD)",
+)
+
 _GCS = "https://storage.googleapis.com"
 _ZTM = f"{_GCS}/ztm_tf_course"
 _NOT_SEEN = "bytes not verified here (no copy was available offline); digest to be added"
@@ -223,14 +233,7 @@ ENTRIES: tuple[Entry, ...] = (
                 sha256=("865dc9835cc911b79ee8fad1b7dbbf70100f684b4a1911394b30b72a8880906a",),
                 check=Check(
                     "csv",
-                    columns=(
-                        "Currency",
-                        "Date",
-                        "Closing Price (USD)",
-                        "24h Open (USD)",
-                        "24h High (USD)",
-                        "24h Low (USD)",
-                    ),
+                    columns=BITCOIN_COLUMNS,
                     rows=(2787, 2787),
                 ),
             ),
