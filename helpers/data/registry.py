@@ -77,6 +77,13 @@ class Entry:
     sha256_note: str = ""  # why a digest is unknown, when it is
     kind: str = "dataset"  # or "model"
     extra: dict = field(default_factory=dict)
+    # The data's terms, one place of truth for the README's "Data and their terms" table and
+    # each notebook's data section: the licence or terms in a few words, the origin's own
+    # statement of them, the citation it asks for, and whether copies may be passed on.
+    licence: str = ""
+    terms_url: str = ""
+    citation: str = ""
+    redistribution: bool | None = None
 
 
 # The columns of CoinDesk's Bitcoin price export (the format check and the fixture share them).
