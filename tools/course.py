@@ -117,7 +117,10 @@ def normalize(nb, path: Path, clear: bool = False):
     nb = copy.deepcopy(nb)
     nb.nbformat, nb.nbformat_minor = 4, 5
     accelerator = nb.metadata.get("accelerator")
+    course_metadata = nb.metadata.get("course")
     metadata = {"kernelspec": dict(KERNELSPEC), "language_info": {"name": "python"}}
+    if course_metadata and not clear:  # the stored full run's time (see run_notebook)
+        metadata["course"] = dict(course_metadata)
     if accelerator in ACCELERATORS:
         metadata["accelerator"] = accelerator
         metadata["colab"] = {"provenance": [], **ACCELERATORS[accelerator]}
@@ -353,6 +356,8 @@ def run_notebook(path: Path, run_profile: str, inplace: bool, timeout: int) -> R
         outputs = "\n".join(_output_text(o) for c in nb.cells if c.cell_type == "code" for o in c.outputs)
         found = re.findall(r"Headline metric: (.+)", outputs)
         headline = found[-1] if found else "-"
+    if inplace and status == "ok":  # the README's full-run time is checked against this
+        nb.metadata["course"] = {"full_run_seconds": round(seconds), "cpu_cores": os.cpu_count()}
     target = path if inplace and status == "ok" else RUNS_DIR / run_profile / path.name
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(_dump(normalize(nb, path)), encoding="utf-8")
