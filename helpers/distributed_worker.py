@@ -163,12 +163,22 @@ class EpochTimer(keras.callbacks.Callback):
         Raises:
             ValueError: no epoch was timed, or ``examples_per_epoch`` is not positive.
         """
+        return float(np.median(self.throughputs(examples_per_epoch)))
+
+    def throughputs(self, examples_per_epoch: int) -> np.ndarray:
+        """Examples per second of each timed epoch (the first left out when there are several).
+
+        Their spread shows how steady the timing was: a median of one epoch is one sample.
+
+        Raises:
+            ValueError: no epoch was timed, or ``examples_per_epoch`` is not positive.
+        """
         if not self.seconds:
             raise ValueError("No epoch was timed: pass the timer to fit(callbacks=[...]) first.")
         if examples_per_epoch <= 0:
             raise ValueError(f"examples_per_epoch must be positive, got {examples_per_epoch}.")
         timed = self.seconds[1:] if len(self.seconds) > 1 else self.seconds
-        return examples_per_epoch / float(np.median(timed))
+        return examples_per_epoch / np.asarray(timed, dtype=float)
 
 
 class _Progress(keras.callbacks.Callback):

@@ -254,6 +254,7 @@ def test_epoch_timer_leaves_out_the_first_epoch():
         timer.examples_per_second(1000)
     timer.seconds = [9.0, 2.0, 2.5, 2.0]  # the first epoch also traced the step
     assert timer.examples_per_second(1000) == 500
+    assert timer.throughputs(1000).tolist() == [500.0, 400.0, 500.0]
     timer.seconds = [4.0]  # one epoch: nothing else to go by
     assert timer.examples_per_second(1000) == 250
     with pytest.raises(ValueError, match="examples_per_epoch must be positive"):
