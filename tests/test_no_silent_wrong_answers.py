@@ -170,3 +170,25 @@ def test_tensorboard_callback_refuses_names_that_leave_the_log_root(name, tmp_pa
     with pytest.raises(ValueError, match=r"experiment must be a plain, non-empty name.*outside log_root"):
         callbacks.tensorboard_callback(name, log_root=tmp_path / "logs")
     assert not (tmp_path / "logs").exists() and not (tmp_path / "elsewhere").exists()
+
+
+# --- the same classes elsewhere in helpers -------------------------------------------------
+
+
+def test_anomaly_scores_refuse_probability_labels_and_nan_scores():
+    from helpers.unsupervised import anomaly_scores
+
+    with pytest.raises(
+        ValueError, match=r"is_anomaly must hold 0 \(normal\) and 1 \(anomalous\) only, found 0\.7"
+    ):
+        anomaly_scores([0.7, 0.1, 1.0, 0.0], [0.9, 0.1, 0.8, 0.2])  # used to become labels 0, 0, 1, 0
+    with pytest.raises(ValueError, match=r"scores hold 1 NaN or infinite value\(s\)"):
+        anomaly_scores([1, 0, 1, 0], [0.9, np.nan, 0.8, 0.2])
+    assert anomaly_scores([True, False, True, False], [0.9, 0.1, 0.8, 0.2])["ROC AUC"] == 1.0
+
+
+def test_select_pseudo_labels_refuses_nan_probabilities():
+    from helpers.semisupervised import select_pseudo_labels
+
+    with pytest.raises(ValueError, match=r"probabilities hold NaN or infinite values"):
+        select_pseudo_labels(np.array([[0.9, 0.1], [np.nan, np.nan]]), 0.8)
