@@ -98,11 +98,23 @@ def tensorboard_callback(experiment: str, log_root: str | Path = "logs") -> kera
     TensorBoard must be installed (TensorFlow 2.21 no longer pulls it in).
 
     Raises:
-        ValueError: an empty experiment name or one with a path separator.
+        ValueError: an experiment that is not a plain, non-empty name (a path separator,
+            ``.`` or ``..``, which would write outside ``log_root``, or a non-string).
         ImportError: tensorboard is not installed, with the command that installs it.
     """
-    if not experiment or "/" in experiment or "\\" in experiment:
-        raise ValueError(f"experiment must be a plain, non-empty name, got {experiment!r}.")
+    if (
+        not isinstance(experiment, str)
+        or not experiment.strip()
+        or "/" in experiment
+        or "\\" in experiment
+        or experiment.strip() in {".", ".."}
+        or experiment != experiment.strip()
+    ):
+        raise ValueError(
+            f"experiment must be a plain, non-empty name (letters, digits, '_', '-'), got {experiment!r}: "
+            "a path separator, '.' or '..' would put the logs outside log_root or mix them with "
+            "another run's. Use e.g. model.name."
+        )
     try:
         import tensorboard  # noqa: F401
     except ImportError:

@@ -248,8 +248,14 @@ def exact_match(predictions: Sequence[str | None], targets: Sequence[str]) -> fl
     """The share of predictions exactly equal to their target (``None`` counts as wrong).
 
     Raises:
-        ValueError: the two sequences differ in length or are empty.
+        ValueError: the two sequences differ in length or are empty, a target is not a
+            string (``None`` included), or a prediction is neither a string nor ``None``.
     """
+    if isinstance(predictions, str) or isinstance(targets, str):
+        raise ValueError(
+            "predictions and targets must be sequences of strings (one per example), not a single string: "
+            "wrap it in a list."
+        )
     predictions, targets = list(predictions), list(targets)
     if len(predictions) != len(targets):
         raise ValueError(
@@ -257,4 +263,16 @@ def exact_match(predictions: Sequence[str | None], targets: Sequence[str]) -> fl
         )
     if not targets:
         raise ValueError("exact_match got no examples: there is nothing to score.")
-    return float(np.mean([p == t for p, t in zip(predictions, targets, strict=True)]))
+    for i, target in enumerate(targets):
+        if not isinstance(target, str):
+            raise ValueError(
+                f"targets[{i}] is {target!r}, not a string: every target must be the expected text "
+                "(drop the examples without one before scoring)."
+            )
+    for i, prediction in enumerate(predictions):
+        if prediction is not None and not isinstance(prediction, str):
+            raise ValueError(
+                f"predictions[{i}] is {prediction!r} ({type(prediction).__name__}): predictions must be "
+                "strings, or None for no answer; decode model outputs to text first."
+            )
+    return float(np.mean([p is not None and p == t for p, t in zip(predictions, targets, strict=True)]))

@@ -32,13 +32,56 @@ def _paired(y_true: ArrayLike, y_pred: ArrayLike) -> tuple[np.ndarray, np.ndarra
     return y_true, y_pred
 
 
+def _label_kind(values: np.ndarray, name: str) -> str:
+    """``"number"`` or ``"string"``: the one kind of label ``values`` holds (bools count as numbers).
+
+    Raises:
+        ValueError: labels of both kinds in one array, or of neither (None, objects).
+    """
+    if values.dtype.kind in "biuf":
+        return "number"
+    if values.dtype.kind in "US":
+        return "string"
+    kinds = {
+        "number" if isinstance(v, int | float | np.number | bool | np.bool_) else
+        "string" if isinstance(v, str | np.str_) else type(v).__name__
+        for v in values.tolist()
+    }
+    if kinds == {"number"} or kinds == {"string"}:
+        return kinds.pop()
+    raise ValueError(
+        f"{name} mixes label types ({', '.join(sorted(kinds))}): every label must be a number or every "
+        f"label a string; convert them to one type first (e.g. {name}.astype(str), or map names to "
+        "class indices)."
+    )
+
+
+def _finite_numbers(values: np.ndarray, name: str) -> np.ndarray:
+    try:
+        numbers = values.astype("float64")
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"{name} must hold numbers, got values like {values.ravel()[:3].tolist()} (dtype {values.dtype})."
+        ) from None
+    if not np.isfinite(numbers).all():
+        bad, first = int((~np.isfinite(numbers)).sum()), int(np.argmin(np.isfinite(numbers)))
+        raise ValueError(
+            f"{name} holds {bad} NaN or infinite value(s) (the first at index {first}): "
+            "a model that outputs NaN has diverged (check the learning rate and the input scaling), and a "
+            "target with NaN needs its rows dropped or filled before scoring."
+        )
+    return numbers
+
+
 def regression_metrics(y_true: ArrayLike, y_pred: ArrayLike) -> dict[str, float]:
     """MAE, MSE, RMSE and R^2 of predictions, computed with ``sklearn.metrics``.
 
     Raises:
-        ValueError: when the lengths differ, an input is empty or not 1-D.
+        ValueError: when the lengths differ, an input is empty or not 1-D, or holds
+            something other than finite numbers (NaN, inf, strings).
     """
     y_true, y_pred = _paired(y_true, y_pred)
+    y_true, y_pred = _finite_numbers(y_true, "y_true"), _finite_numbers(y_pred, "y_pred")
     mse = metrics.mean_squared_error(y_true, y_pred)
     return {
         "mae": float(metrics.mean_absolute_error(y_true, y_pred)),
@@ -56,22 +99,38 @@ def classification_metrics(
     ``average`` is passed to sklearn ("weighted", "macro", "micro" or "binary").
 
     Raises:
-        ValueError: lengths differ, empty input, NaN or infinite values, or ``y_pred``
-            holds probabilities.
+        ValueError: lengths differ, empty input, NaN or infinite values, labels of mixed
+            types (strings and numbers, within or across the two arrays), or probabilities
+            in place of labels.
     """
     y_true, y_pred = _paired(y_true, y_pred)
+    kinds = {name: _label_kind(values, name) for name, values in (("y_true", y_true), ("y_pred", y_pred))}
+    if kinds["y_true"] != kinds["y_pred"]:
+        raise ValueError(
+            f"y_true holds {kinds['y_true']}s (e.g. {y_true.tolist()[0]!r}) but y_pred holds "
+            f"{kinds['y_pred']}s (e.g. {y_pred.tolist()[0]!r}): no label would ever match. Map both to the "
+            "same kind first (e.g. class_names[i] for indices, or the index of each name)."
+        )
     for name, values in (("y_true", y_true), ("y_pred", y_pred)):
-        if np.issubdtype(values.dtype, np.floating) and not np.isfinite(values).all():
+        if kinds[name] != "number":
+            continue
+        numbers = values.astype("float64")
+        if not np.isfinite(numbers).all():
             raise ValueError(
-                f"{name} holds {int((~np.isfinite(values)).sum())} NaN or infinite value(s): a model "
+                f"{name} holds {int((~np.isfinite(numbers)).sum())} NaN or infinite value(s): a model "
                 "that outputs NaN has diverged (check the learning rate and the input scaling); "
                 "labels must be finite integers."
             )
-    if np.issubdtype(y_pred.dtype, np.floating) and not np.all(np.mod(y_pred, 1) == 0):
-        raise ValueError(
-            "y_pred holds non-integer values: pass predicted labels, e.g. "
-            "probabilities.argmax(axis=1) or (probabilities > 0.5).astype(int)."
-        )
+        if not np.all(np.mod(numbers, 1) == 0):
+            raise ValueError(
+                f"{name} holds non-integer values (e.g. {numbers[np.mod(numbers, 1) != 0][0]:g}): "
+                + (
+                    "pass predicted labels, e.g. probabilities.argmax(axis=1) or "
+                    "(probabilities > 0.5).astype(int)."
+                    if name == "y_pred"
+                    else "pass the true labels (class indices), not probabilities or soft labels."
+                )
+            )
     precision, recall, f1, _ = metrics.precision_recall_fscore_support(
         y_true, y_pred, average=average, zero_division=0
     )

@@ -78,9 +78,13 @@ def select_pseudo_labels(
     probs = np.asarray(probabilities, dtype="float64")
     if probs.ndim != 2 or probs.shape[1] < 2:
         raise ValueError(f"probabilities must be (n, classes) with classes >= 2; got shape {probs.shape}.")
+    if not np.isfinite(probs).all():
+        raise ValueError(
+            "probabilities hold NaN or infinite values: the model diverged; pass finite softmax outputs."
+        )
     if probs.size and (probs.min() < 0 or probs.max() > 1):
         raise ValueError("probabilities must lie in [0, 1]: pass softmax outputs, not logits.")
-    if not 0 < threshold <= 1:
+    if isinstance(threshold, bool) or not 0 < threshold <= 1:
         raise ValueError(f"threshold must be in (0, 1]; got {threshold}.")
     if max_per_class is not None and max_per_class < 1:
         raise ValueError(f"max_per_class must be >= 1 or None; got {max_per_class}.")

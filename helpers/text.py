@@ -61,7 +61,14 @@ def parse_pubmed_rct(
         RCTFormatError: naming the line number, for a sentence line before any ``###id``,
             a line without a tab, an empty label or sentence, an unknown label, or an
             abstract with no sentences.
+        TypeError: ``lines`` is bytes, or yields lines that are not strings (a file
+            opened in binary mode).
     """
+    if isinstance(lines, bytes | bytearray | memoryview):
+        raise TypeError(
+            "lines is bytes, not text: decode it first (data.decode('utf-8')), or use read_pubmed_rct(path), "
+            "which reads the file as UTF-8."
+        )
     if isinstance(lines, str):
         lines = lines.splitlines()
     allowed = None if labels is None else set(labels)
@@ -83,6 +90,11 @@ def parse_pubmed_rct(
         records.extend(current)
 
     for number, raw in enumerate(lines, start=1):
+        if not isinstance(raw, str):
+            raise TypeError(
+                f"{source}, line {number}: lines yields {type(raw).__name__}, not str (a file opened in "
+                "binary mode?): open it with open(path, encoding='utf-8'), or use read_pubmed_rct(path)."
+            )
         line = raw.rstrip("\r\n")
         if not line.strip():
             continue
@@ -223,10 +235,23 @@ def most_wrong(
     probability from ``threshold``).
 
     Raises:
-        ValueError: the inputs have different lengths, probabilities are not 1-D or lie
-            outside [0, 1], or ``n`` is not positive.
+        ValueError: the inputs have different lengths, probabilities are not 1-D, not
+            finite or lie outside [0, 1], ``y_true`` holds anything but 0 and 1 (e.g.
+            probabilities), ``threshold`` is not strictly between 0 and 1 (e.g. 50), or
+            ``n`` is not a positive whole number.
     """
-    probs = np.asarray(probabilities, dtype=float)
+    numeric = isinstance(threshold, int | float | np.number) and not isinstance(threshold, bool)
+    if not numeric or not 0 < threshold < 1:
+        raise ValueError(
+            f"threshold must be a probability strictly between 0 and 1 (e.g. 0.5), got {threshold!r}; "
+            "a percentage such as 50 would call every prediction negative."
+        )
+    if isinstance(n, bool) or not isinstance(n, int | np.integer) or n <= 0:
+        raise ValueError(f"n must be a positive whole number of rows, got {n!r}.")
+    try:
+        probs = np.asarray(probabilities, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError("probabilities must be numbers (the model's sigmoid outputs).") from None
     if probs.ndim == 2 and probs.shape[1] == 1:
         probs = probs[:, 0]
     if probs.ndim != 1:
@@ -234,16 +259,32 @@ def most_wrong(
             "probabilities must be 1-D (one probability of the positive class per example), "
             f"got shape {probs.shape}."
         )
-    y = np.asarray(y_true).astype(int)
+    labels = np.asarray(y_true)
+    if labels.ndim == 2 and labels.shape[1] == 1:
+        labels = labels[:, 0]
+    if labels.dtype.kind not in "biuf" or labels.ndim != 1:
+        raise ValueError(
+            f"y_true must be a 1-D array of the labels 0 and 1, got dtype {labels.dtype} and shape "
+            f"{labels.shape}."
+        )
+    if not np.isin(labels, (0, 1)).all():
+        odd = labels[~np.isin(labels, (0, 1))][0].item()
+        raise ValueError(
+            f"y_true must hold the labels 0 and 1 only, found {odd!r}: pass the true labels, not "
+            "probabilities or scores (they would be cast to wrong labels)."
+        )
+    y = labels.astype(int)
     if not len(texts) == len(y) == len(probs):
         raise ValueError(
             f"texts ({len(texts)}), y_true ({len(y)}) and probabilities ({len(probs)}) "
             "must have the same length."
         )
+    if not np.isfinite(probs).all():
+        raise ValueError(
+            "probabilities hold NaN or infinite values: the model diverged; pass finite sigmoid outputs."
+        )
     if probs.size and (probs.min() < 0 or probs.max() > 1):
         raise ValueError("probabilities must lie in [0, 1]: pass sigmoid outputs, not logits.")
-    if n <= 0:
-        raise ValueError(f"n must be a positive number of rows, got {n}.")
     frame = pd.DataFrame(
         {"text": list(texts), "target": y, "pred": (probs > threshold).astype(int), "probability": probs}
     )

@@ -43,20 +43,53 @@ def split_index(n: int, test_fraction: float = 0.2) -> int:
     return cut
 
 
+def _check_increasing(dates, name: str) -> None:
+    """Raise unless ``dates`` strictly increase (what a chronological split assumes)."""
+    stamps = pd.DatetimeIndex(pd.to_datetime(dates))
+    if stamps.hasnans:
+        raise ValueError(
+            f"{name} holds {int(stamps.isna().sum())} missing date(s) (NaT): drop or fill them before "
+            "splitting in time order."
+        )
+    steps = np.diff(stamps.asi8)
+    if len(steps) and (steps <= 0).any():
+        i = int(np.argmax(steps <= 0)) + 1
+        what = "repeats" if steps[i - 1] == 0 else "comes before"
+        raise ValueError(
+            f"{name} are not increasing: step {i} ({stamps[i].date()}) {what} step {i - 1} "
+            f"({stamps[i - 1].date()}). A chronological split of unsorted dates would put later days "
+            "in training and earlier ones in the test set: sort by date first (e.g. "
+            "frame.sort_index() or frame.sort_values('Date')) and drop duplicated days."
+        )
+
+
 def chronological_split(
-    values: Sequence | np.ndarray | pd.Series | pd.DataFrame, test_fraction: float = 0.2
+    values: Sequence | np.ndarray | pd.Series | pd.DataFrame,
+    test_fraction: float = 0.2,
+    dates: Sequence | np.ndarray | pd.Index | pd.Series | None = None,
 ) -> tuple:
     """Split ``values`` in time order: the first steps train, the last ``test_fraction`` test.
 
     Never shuffled: a shuffled split lets the model see days after the ones it is tested on.
-    Works on NumPy arrays, lists and pandas objects (positional slicing).
+    Works on NumPy arrays, lists and pandas objects (positional slicing). The split is
+    positional, so the steps must already be in time order: the dates in ``dates`` (one
+    per step), or else the DatetimeIndex of a pandas ``values``, are checked to increase.
 
     Returns:
         ``(train, test)``, of the same type as ``values``.
 
     Raises:
-        ValueError: see :func:`split_index`.
+        ValueError: see :func:`split_index`; dates that do not strictly increase (unsorted or
+            repeated days) or ``dates`` of another length than ``values``.
     """
+    if dates is not None:
+        if len(dates) != len(values):
+            raise ValueError(
+                f"dates has {len(dates)} entries but values has {len(values)} steps: pass one date per step."
+            )
+        _check_increasing(dates, "dates")
+    elif isinstance(values, pd.Series | pd.DataFrame) and isinstance(values.index, pd.DatetimeIndex):
+        _check_increasing(values.index, "The dates in values' index")
     cut = split_index(len(values), test_fraction)
     if isinstance(values, pd.Series | pd.DataFrame):
         return values.iloc[:cut], values.iloc[cut:]
@@ -120,8 +153,25 @@ def make_windows(
     return inputs, targets
 
 
+def _windows_matching(inputs: np.ndarray, targets: np.ndarray) -> list[int]:
+    """The window lengths ``w`` for which ``inputs``/``targets`` look like consecutive windows.
+
+    For windows of ``w`` steps taken one step apart (what :func:`make_windows` returns), the
+    last input step of example ``i + 1`` is the first target of example ``i``. Inputs with
+    extra columns after the window (features appended) keep this; shuffled or rescaled
+    ones match no ``w``, and a constant series matches every ``w``.
+    """
+    steps = inputs[..., 0] if inputs.ndim == 3 else inputs
+    first_targets = targets[:, 0] if targets.ndim == 2 else targets
+    if len(steps) < 2:
+        return []
+    return [
+        w for w in range(1, steps.shape[1] + 1) if np.array_equal(steps[1:, w - 1], first_targets[:-1])
+    ]
+
+
 def split_windows(
-    inputs: np.ndarray, targets: np.ndarray, *, window: int, test_start: int
+    inputs: np.ndarray, targets: np.ndarray, *, window: int | None = None, test_start: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Split windows from :func:`make_windows` at step ``test_start`` of the original series.
 
@@ -131,14 +181,53 @@ def split_windows(
     Inputs of test examples may reach back into the training period: that is the past,
     which a forecaster is allowed to see.
 
+    The window length is read from the arrays: the last input step of each example is the
+    first target of the one before. ``window`` may be left out; when given it must agree
+    (a different one would shift the cut and let test-period targets into training). Where
+    the arrays cannot tell (rescaled inputs), ``window`` is required and checked against
+    the inputs' shape.
+
     Returns:
         ``(x_train, x_test, y_train, y_test)``.
 
     Raises:
-        ValueError: mismatched lengths, or a ``test_start`` that leaves a side empty.
+        ValueError: mismatched lengths, inputs that are not windows, a ``window`` other than
+            the one the arrays were built with, or a ``test_start`` that leaves a side empty.
     """
+    inputs, targets = np.asarray(inputs), np.asarray(targets)
     if len(inputs) != len(targets):
         raise ValueError(f"inputs and targets differ in length: {len(inputs)} vs {len(targets)}.")
+    if inputs.ndim not in (2, 3):
+        raise ValueError(
+            f"inputs must be windows of shape (examples, window) or (examples, window, features), got shape "
+            f"{inputs.shape}: pass the inputs make_windows returned."
+        )
+    if isinstance(window, bool) or not (window is None or isinstance(window, int | np.integer)):
+        raise ValueError(f"window must be an integer number of steps (or left out), got {window!r}.")
+    if isinstance(test_start, bool) or not isinstance(test_start, int | np.integer):
+        raise ValueError(f"test_start must be an integer step of the series, got {test_start!r}.")
+    matching = _windows_matching(inputs, targets)
+    if window is None:
+        if len(matching) == 1:
+            window = matching[0]
+        elif inputs.ndim == 3:
+            window = inputs.shape[1]
+        else:
+            raise ValueError(
+                "The window length cannot be read from these arrays (rescaled or reordered inputs, or a "
+                "constant series): pass window=<the window make_windows was given>."
+            )
+    elif window not in matching and (len(matching) == 1 or (matching == [] and (
+        window > inputs.shape[1] or (inputs.ndim == 3 and window != inputs.shape[1])
+    ))):
+        built = matching[0] if matching else inputs.shape[1]
+        raise ValueError(
+            f"window={window} does not match the arrays, which are windows of {built} steps: the cut "
+            f"would be {'late' if window > built else 'early'} by {abs(window - built)} step(s), letting "
+            f"test-period targets into training. Pass window={built}, or leave window out (it is read "
+            "from the arrays)."
+        )
+    window = int(window)
     horizon = targets.shape[1] if targets.ndim == 2 else 1
     first_target = np.arange(len(targets)) + window
     test = first_target >= test_start

@@ -192,9 +192,24 @@ def anomaly_scores(is_anomaly: ArrayLike, scores: ArrayLike) -> dict[str, float]
         average precision would be for a random score.
 
     Raises:
-        ValueError: unequal lengths, or labels without both classes.
+        ValueError: unequal lengths, labels other than 0/1 (e.g. probabilities, which a cast
+            to int would turn into wrong labels), labels without both classes, or scores
+            that are NaN or infinite.
     """
-    truth, score = np.asarray(is_anomaly).astype(int).ravel(), np.asarray(scores, dtype="float64").ravel()
+    labels = np.asarray(is_anomaly).ravel()
+    if labels.dtype.kind not in "biuf" or not np.isin(labels, (0, 1)).all():
+        numeric = labels.dtype.kind in "biuf"
+        odd = labels[~np.isin(labels, (0, 1))][0].item() if numeric else labels.tolist()[0]
+        raise ValueError(
+            f"is_anomaly must hold 0 (normal) and 1 (anomalous) only, found {odd!r}: pass the true "
+            "labels, not scores or probabilities (e.g. (labels == anomaly_class).astype(int))."
+        )
+    truth, score = labels.astype(int), np.asarray(scores, dtype="float64").ravel()
+    if not np.isfinite(score).all():
+        raise ValueError(
+            f"scores hold {int((~np.isfinite(score)).sum())} NaN or infinite value(s): the model that "
+            "produced them diverged, or an input had NaN; fix it before ranking anomalies."
+        )
     if len(truth) != len(score):
         raise ValueError(f"Need one score per example: got {len(truth)} labels and {len(score)} scores.")
     if set(np.unique(truth)) != {0, 1}:

@@ -6,7 +6,6 @@ import hashlib
 import os
 from pathlib import Path
 
-import keras
 import pandas as pd
 import pytest
 
@@ -70,7 +69,7 @@ def test_mirror_takes_precedence_over_the_network(data_env, full, toy, tmp_path,
     def no_network(*args, **kwargs):
         raise AssertionError("the origin must not be contacted when the mirror has the file")
 
-    monkeypatch.setattr(keras.utils, "get_file", no_network)
+    monkeypatch.setattr(store, "download", no_network)
     fetched = fetch(name)
     assert (fetched.source, fetched.path) == ("mirror", mirror / "toy.csv")
     assert not (data_env / "toy.csv").exists()  # used in place, not copied
@@ -105,20 +104,18 @@ def test_corrupt_download_leaves_nothing_in_the_cache(data_env, full, toy):
 
 def test_interrupted_download_leaves_no_half_file(data_env, full, toy, monkeypatch):
     name, content, _ = toy
-    real_get_file = keras.utils.get_file
+    real_download = store.download
 
-    def interrupted(fname, origin, cache_dir, cache_subdir, **kwargs):
-        partial = Path(cache_dir) / fname
-        partial.parent.mkdir(parents=True, exist_ok=True)
-        partial.write_bytes(content[:10])  # half a file, then the connection drops
-        raise Exception(f"URL fetch failure on {origin}: connection reset")
+    def interrupted(url, target, **kwargs):
+        target.write_bytes(content[:10])  # half a file, then the connection drops
+        raise OSError(f"URL fetch failure on {url}: connection reset")
 
-    monkeypatch.setattr(keras.utils, "get_file", interrupted)
+    monkeypatch.setattr(store, "download", interrupted)
     with pytest.raises(DataNotFoundError, match="the download failed .*connection reset"):
         fetch(name)
     assert not (data_env / "toy.csv").exists()
     assert _leftovers(data_env) == []
-    monkeypatch.setattr(keras.utils, "get_file", real_get_file)
+    monkeypatch.setattr(store, "download", real_download)
     assert fetch(name).path.read_bytes() == content  # a later run succeeds
 
 
@@ -150,7 +147,7 @@ def test_fast_profile_writes_an_announced_fixture_in_the_real_format(offline_fas
 def test_fast_profile_does_not_download_big_entries(data_env, fast, toy, monkeypatch):
     name, _, _ = toy
     monkeypatch.setitem(REGISTRY, name, Entry(**{**REGISTRY[name].__dict__, "size_mb": 500}))
-    monkeypatch.setattr(keras.utils, "get_file", lambda *a, **k: pytest.fail("no download in fast"))
+    monkeypatch.setattr(store, "download", lambda *a, **k: pytest.fail("no download in fast"))
     assert fetch(name).is_fixture
 
 
@@ -299,21 +296,18 @@ def test_a_blank_mirror_is_reported_as_unset(data_env, monkeypatch):
     assert "no mirror" in store.describe_sources()
 
 
-def test_stale_staging_folders_are_removed_on_the_next_fetch(data_env, full, toy):
-    import subprocess
-    import sys
-
+def test_stale_staging_folders_are_removed_under_the_entry_lock(data_env, full, toy):
+    """The lock, not a process id, says a staging folder is stale: whoever holds it may clear it."""
     name, _, _ = toy
-    code = "import os; print(os.getpid())"
-    finished = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    dead_pid = int(finished.stdout)  # a process that has exited: its staging folder is stale
-    stale = data_env / f".partial-{dead_pid}-abc123"
+    stale = data_env / ".partial-toy+abc123"  # a killed fetch of this entry, however recent
     (stale / "0").mkdir(parents=True)
     (stale / "0" / "toy.csv").write_bytes(b"half a fi")
-    old = data_env / ".partial-xyz"  # an older layout without a pid, a day old
+    other = data_env / ".partial-toy2+inuse"  # another entry's: its own lock guards it, kept
+    other.mkdir()
+    old = data_env / ".partial-4242-xyz"  # the old pid naming, a day old: removed
     old.mkdir()
     os.utime(old, (0, 0))
-    mine = data_env / f".partial-{os.getpid()}-inuse"  # this process: in use, kept
-    mine.mkdir()
+    young = data_env / ".partial-4242-new"  # the old naming, recent: kept (it may be in use)
+    young.mkdir()
     assert fetch(name).source == "origin"
-    assert not stale.exists() and not old.exists() and mine.exists()
+    assert not stale.exists() and not old.exists() and other.exists() and young.exists()

@@ -236,7 +236,10 @@ def _serve(entry: Entry, root: Path, origin: _Origin, bad: str) -> tuple[Entry, 
 
 
 def _files_in(cache: Path) -> list[Path]:
-    return sorted(p for p in cache.rglob("*") if p.is_file()) if cache.exists() else []
+    """The files under ``cache``, less the entries' lock files (they hold no data)."""
+    if not cache.exists():
+        return []
+    return sorted(p for p in cache.rglob("*") if p.is_file() and p.parent.name != store.LOCK_DIR)
 
 
 MESSAGES = {

@@ -98,7 +98,10 @@ BITCOIN_COLUMNS = (
 
 _GCS = "https://storage.googleapis.com"
 _ZTM = f"{_GCS}/ztm_tf_course"
-_NOT_SEEN = "bytes not verified here (no copy was available offline); digest to be added"
+_NOT_SEEN = (
+    "no digest is published (none upstream, none in TFDS's checksum files) and no copy was available "
+    "offline; the first verified download is pinned (<cache>/.pins/) and a later one that differs is refused"
+)
 
 ENTRIES: tuple[Entry, ...] = (
     Entry(
@@ -302,7 +305,10 @@ ENTRIES: tuple[Entry, ...] = (
             fixture=f"helpers.data.fixtures.savedmodels:{writer}",
             archive_url=f"{handle}?tf-hub-format=compressed",
             size_mb=size_mb,
-            sha256_note="the archive is served by Kaggle Models; no digest was published or seen offline",
+            sha256_note=(
+                "the archive is served by Kaggle Models; no digest was published or seen offline; the first "
+                "verified download is pinned (<cache>/.pins/) and a later one that differs is refused"
+            ),
             kind="model",
             extra={"hub_handle": handle, **extra},
         )

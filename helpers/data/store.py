@@ -4,13 +4,24 @@
   ``~/.keras/datasets/course`` (Colab, pip installs);
 - mirror: a read-only directory named by ``COURSE_DATA_MIRROR`` (classrooms, offline
   machines), in the same layout as the cache; used in place, never copied;
-- origin: downloaded with ``keras.utils.get_file`` into a temporary folder inside the
-  cache, checked for its format (``helpers.data.checks``: an HTML error page or a
-  truncated body is refused even where no digest is known) and against the registry's
-  sha256 (and Keras' md5 for weight files), then moved into place with one
-  ``os.replace``: an interrupted or corrupt download never lands in the cache. Staging
-  folders left behind by a process that was killed are removed on the next fetch;
+- origin: downloaded by ``helpers.data.download`` (a connect timeout, a limit on time
+  without progress, a progress bar) into a staging folder inside the cache; archives
+  are read to their last byte and refused when a member is unsafe
+  (``helpers.data.archives``); every file is checked for its format
+  (``helpers.data.checks``: an HTML error page or a truncated body is refused even
+  where no digest is known), against the registry's sha256 (and Keras' md5 for weight
+  files) and, where no digest is published, against the pin of its first verified
+  download; then it is moved into place with one ``os.replace``, the install marker
+  last: an interrupted or corrupt download never lands in the cache;
 - fixture: only in the ``fast`` profile, and announced loudly.
+
+What is already in the cache or the mirror is checked like a fresh download before
+every use: published digests and pins, then the install marker (``.installed/<entry>.json``,
+each file's size and sha256, each folder's member list with sizes); where there is no
+marker (files put there by hand) the format check runs in full and a marker is written.
+
+Two processes sharing a cache take turns per entry (a file lock in ``.locks/``); the
+lock, not a process id, decides when a staging folder left behind is stale.
 
 Relative ``COURSE_DATA_DIR`` and ``COURSE_DATA_MIRROR`` paths are resolved against the
 repository root (not the folder a notebook kernel runs in); outside a checkout they
@@ -19,23 +30,24 @@ must be absolute.
 
 from __future__ import annotations
 
+import contextlib
+import glob
 import hashlib
 import importlib
+import json
 import os
 import shutil
-import tarfile
 import tempfile
 import time
-import zipfile
-import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
-import keras
 import numpy as np
 
 from helpers import profile
-from helpers.data.checks import FormatError, check_format, looks_like_html
+from helpers.data.archives import unpack
+from helpers.data.checks import FormatError, check_format
+from helpers.data.download import download
 from helpers.data.registry import Entry, RemoteFile, get_entry
 
 CACHE_ENV = "COURSE_DATA_DIR"
@@ -44,8 +56,15 @@ OFFLINE_ENV = "COURSE_OFFLINE"
 FAST_DOWNLOAD_LIMIT_MB = 50  # bigger downloads are not worth it for a smoke run
 FIXTURE_DIR = "fixtures"  # under the cache; never confused with real data
 FIXTURE_SEED = 1234
-STAGING_PREFIX = ".partial-"  # + "<pid>-": staging folders inside the cache
-STALE_AFTER_S = 3600  # a staging folder without a pid is stale after an hour
+STAGING_PREFIX = ".partial-"  # + "<entry>+": staging folders inside the cache
+STALE_AFTER_S = 3600  # a staging folder in the old naming (no entry) is stale after an hour
+LOCK_DIR = ".locks"  # <cache>/.locks/<entry>.lock: one lock per entry
+LOCK_TIMEOUT_ENV = "COURSE_DATA_LOCK_TIMEOUT_S"
+LOCK_TIMEOUT_S = 3600.0  # how long to wait for another process fetching the same entry
+LOCK_NOTICE_AFTER_S = 2.0  # waiting longer than this is announced
+MARKER_DIR = ".installed"  # <root>/.installed/<entry>.json: what a complete install holds
+PIN_DIR = ".pins"  # <cache>/.pins/<entry>.json: sha256 of first verified downloads
+ARCHIVE_PIN = "<archive>"  # the pin key of an entry's archive
 
 
 class DataNotFoundError(FileNotFoundError):
@@ -54,6 +73,10 @@ class DataNotFoundError(FileNotFoundError):
 
 class ChecksumError(ValueError):
     """A file's bytes are not the ones the registry expects."""
+
+
+class IncompleteInstallError(FormatError):
+    """A cached file or folder is not what its install marker recorded (half-copied, changed)."""
 
 
 @dataclass(frozen=True)
@@ -233,48 +256,251 @@ def _complete(root: Path, entry: Entry) -> bool:
     return True
 
 
-def _staging_owner(folder: Path) -> int | None:
-    rest = folder.name[len(STAGING_PREFIX):]
-    head = rest.split("-", 1)[0]
-    return int(head) if head.isdigit() and "-" in rest else None
+def _has_any(root: Path, entry: Entry) -> bool:
+    return root.is_dir() and any((root / remote.path).exists() for remote in entry.files)
 
 
-def _is_running(pid: int) -> bool:
+# --- two processes, one cache: a lock per entry -------------------------------------------
+
+
+def _lock_timeout() -> float:
+    value = os.environ.get(LOCK_TIMEOUT_ENV, "").strip()
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # someone else's process
-        return True
-    return True
+        seconds = float(value) if value else LOCK_TIMEOUT_S
+    except ValueError:
+        seconds = -1.0
+    if not 0 < seconds < float("inf"):
+        raise ValueError(
+            f"{LOCK_TIMEOUT_ENV}={value!r} is not a positive number of seconds; set one or unset it."
+        )
+    return seconds
 
 
-def remove_stale_staging(cache: Path) -> list[Path]:
-    """Remove staging folders (``.partial-<pid>-*``) whose process no longer runs.
+@contextlib.contextmanager
+def entry_lock(cache: Path, key: str):
+    """Hold the cache's lock for ``key`` (an entry name) while the body runs.
 
-    A download or fixture writer killed hard (``kill -9``, a kernel restart) cannot clean
-    up after itself; the next fetch does. Folders without a pid in their name are removed
-    once they are older than ``STALE_AFTER_S``. Returns the folders removed.
+    Fetching and installing an entry happens under it, so that two kernels (two
+    notebooks side by side, ``make run`` beside ``make lab``) fetching the same entry
+    take turns: the second finds the first one's install and checks it. The lock is
+    released by the operating system when its holder dies, so a killed process never
+    blocks the next one; waiting is announced, and ends after ``COURSE_DATA_LOCK_TIMEOUT_S``.
+
+    Raises:
+        TimeoutError: another process held the lock for longer than the limit.
+    """
+    from filelock import FileLock, Timeout
+
+    folder = cache / LOCK_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(folder / f"{key}.lock"))
+    try:
+        lock.acquire(timeout=LOCK_NOTICE_AFTER_S)
+    except Timeout:
+        limit_s = _lock_timeout()
+        print(f"Waiting for another process that is fetching {key!r} into the cache (up to {limit_s:g} s)...")
+        try:
+            lock.acquire(timeout=limit_s)
+        except Timeout:
+            raise TimeoutError(
+                f"Another process has been fetching {key!r} into {cache} for over {limit_s:g} s "
+                f"({LOCK_TIMEOUT_ENV}); it holds {folder / f'{key}.lock'}. Wait for it to finish and run "
+                f"again, or stop it (a notebook kernel or a run fetching the same data)."
+            ) from None
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def _staging_prefix(key: str) -> str:
+    return f"{STAGING_PREFIX}{key}+"
+
+
+def remove_stale_staging(cache: Path, key: str | None = None) -> list[Path]:
+    """Remove staging folders a killed process left behind; return the folders removed.
+
+    With ``key``, the caller holds that entry's lock (:func:`entry_lock`): no live
+    process can be staging that entry, so all its staging folders go, however young.
+    Without, only folders in the old ``.partial-<pid>-`` naming (no key) older than
+    ``STALE_AFTER_S`` go. Whether a process id is alive is never asked: ids are reused,
+    and a cache can be shared between machines.
     """
     if not cache.is_dir():
         return []
     removed = []
-    for folder in cache.glob(STAGING_PREFIX + "*"):
-        if not folder.is_dir():
-            continue
-        pid = _staging_owner(folder)
-        if pid is not None:
-            stale = pid != os.getpid() and not _is_running(pid)
-        else:
-            stale = time.time() - folder.stat().st_mtime > STALE_AFTER_S
-        if stale:
+    if key is not None:
+        candidates = list(cache.glob(glob.escape(_staging_prefix(key)) + "*"))
+    else:
+        candidates = [
+            p for p in cache.glob(STAGING_PREFIX + "*")
+            if "+" not in p.name and time.time() - p.stat().st_mtime > STALE_AFTER_S
+        ]
+    for folder in candidates:
+        if folder.is_dir():
             shutil.rmtree(folder, ignore_errors=True)
             removed.append(folder)
     return removed
 
 
-def _staging(root: Path) -> tempfile.TemporaryDirectory:
-    return tempfile.TemporaryDirectory(dir=root, prefix=f"{STAGING_PREFIX}{os.getpid()}-")
+def _staging(root: Path, key: str) -> tempfile.TemporaryDirectory:
+    return tempfile.TemporaryDirectory(dir=root, prefix=_staging_prefix(key))
+
+
+# --- what a complete install is: a marker written last, a pin for unpublished digests -----
+
+
+def _fingerprint(path: Path, remote: RemoteFile) -> dict:
+    """A file's size and sha256; a folder's member list with sizes (and its count and total)."""
+    if not remote.is_dir:
+        return {"bytes": path.stat().st_size, "sha256": file_digest(path)}
+    members = {
+        p.relative_to(path).as_posix(): p.lstat().st_size
+        for p in sorted(path.rglob("*"))
+        if not p.is_dir() or p.is_symlink()
+    }
+    return {"files": len(members), "bytes": sum(members.values()), "members": members}
+
+
+def _marker_path(entry: Entry, root: Path, source: str, cache: Path) -> Path:
+    if source == "mirror":  # the mirror is read-only: what was checked there is noted in the cache
+        return cache / MARKER_DIR / "mirror" / f"{entry.name}.json"
+    return root / MARKER_DIR / f"{entry.name}.json"
+
+
+def _read_json(path: Path) -> dict | None:
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _write_json(path: Path, value: dict) -> None:
+    """Write ``value`` to ``path`` atomically (a reader sees the old file or the new one, whole)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = tempfile.NamedTemporaryFile("w", dir=path.parent, prefix=".tmp-", suffix=".json", delete=False)
+    with handle:
+        json.dump(value, handle, indent=1, sort_keys=True)
+    os.replace(handle.name, path)
+
+
+def _difference(old: dict, new: dict) -> str:
+    """What changed between two fingerprints, in words."""
+    if "members" in old and "members" in new:
+        before, after = old["members"], new["members"]
+        missing = sorted(set(before) - set(after))
+        added = sorted(set(after) - set(before))
+        changed = sorted(k for k in set(before) & set(after) if before[k] != after[k])
+        parts = []
+        for what, names in (("missing", missing), ("not in the install", added), ("changed size", changed)):
+            if names:
+                shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+                parts.append(f"{len(names)} file(s) {what} ({shown})")
+        return "; ".join(parts) or "its member list differs"
+    return (
+        f"it has {new.get('bytes')} bytes and sha256 {new.get('sha256')}, the install had "
+        f"{old.get('bytes')} bytes and sha256 {old.get('sha256')}"
+    )
+
+
+def _needs_pin(entry: Entry, remote: RemoteFile) -> bool:
+    """True for a file whose bytes no published digest covers (its first verified download is pinned)."""
+    return not remote.is_dir and not remote.sha256 and _md5(entry, remote) is None
+
+
+def _pins_path(entry: Entry, cache: Path) -> Path:
+    return cache / PIN_DIR / f"{entry.name}.json"
+
+
+def _pinned(entry: Entry, cache: Path, key: str) -> str | None:
+    return (_read_json(_pins_path(entry, cache)) or {}).get(key)
+
+
+def _check_pin(entry: Entry, cache: Path, key: str, actual: str, subject: str, advice: str) -> None:
+    pinned = _pinned(entry, cache, key)
+    if pinned is not None and pinned != actual:
+        raise ChecksumError(
+            f"{subject} has sha256 {actual}, but the first verified download of it had {pinned} (no digest "
+            f"is published for it, so that one is pinned in {_pins_path(entry, cache)}): the origin changed "
+            f"the file or it is corrupt. {advice} If the origin published a new version on purpose, delete "
+            "the pin file and run again to accept it."
+        )
+
+
+def _add_pins(entry: Entry, cache: Path, digests: dict[str, str]) -> None:
+    path = _pins_path(entry, cache)
+    pins = _read_json(path) or {}
+    new = {k: v for k, v in digests.items() if k not in pins}
+    if new:
+        _write_json(path, {**pins, **new})
+
+
+def _advice(source: str, remote: RemoteFile, path: Path, marker: Path) -> str:
+    if source == "mirror":
+        return (
+            f"The mirror is read-only here: ask whoever maintains it to replace it, or unset {MIRROR_ENV} "
+            "to use the cache (and download it there)."
+        )
+    what = "the folder" if remote.is_dir else "it"
+    return (
+        f"Delete {what} and run again to download it (this needs internet), or put a good copy in its "
+        f"place and delete {marker} too, so that it is checked afresh."
+    )
+
+
+def _check_installed(
+    entry: Entry, root: Path, source: str, cache: Path, fresh: frozenset[str] = frozenset()
+) -> None:
+    """Check an entry's files in the cache or the mirror like a fresh download, before every use.
+
+    Each file must match the registry's published digests; in the cache, a file without
+    one must match the pin of its first verified download. Then each file or folder must
+    still be what the install marker (written last at install) recorded: a file's size
+    and sha256, a folder's member list with sizes. Where there is no marker (files put
+    there by hand) or the mirror changed, the entry's format check runs in full and a
+    new marker records the result. ``fresh`` names files whose format check already ran
+    in staging.
+
+    Raises:
+        ChecksumError: a published digest or a pin does not match.
+        IncompleteInstallError: a file or folder differs from its install marker.
+        helpers.data.checks.FormatError: a file fails the entry's format check.
+    """
+    where = f"in the {source}"
+    marker_path = _marker_path(entry, root, source, cache)
+    marker = _read_json(marker_path) or {}
+    if source == "mirror" and marker.get("root") != str(root):
+        marker = {}
+    recorded = marker.get("files", {}) if isinstance(marker.get("files"), dict) else {}
+    prints = {}
+    for remote in entry.files:
+        path = root / remote.path
+        verify(path, remote, where, entry)
+        print_ = prints[remote.path] = _fingerprint(path, remote)
+        old = recorded.get(remote.path)
+        if old == print_:
+            continue  # checked in full when installed, unchanged since
+        advice = _advice(source, remote, path, marker_path)
+        if old is not None and source == "cache" and not remote.sha256:
+            raise IncompleteInstallError(
+                f"{path} ({where}) is not what was installed there: {_difference(old, print_)}. It is "
+                f"incomplete or was changed since (a half-finished copy?). {advice}"
+            )
+        if source == "cache" and _needs_pin(entry, remote):
+            _check_pin(entry, cache, remote.path, print_["sha256"], f"{path} ({where})", advice)
+        if remote.path not in fresh and remote.check is not None:
+            try:
+                check_format(path, remote.check)
+            except FormatError as error:
+                raise FormatError(
+                    f"{path} ({where}) is not a valid {remote.path} ({remote.check.kind}): {error}. {advice}"
+                ) from None
+    if prints != recorded:
+        _write_json(marker_path, {"entry": entry.name, "root": str(root), "files": prints})
+
+
+# --- the origin ---------------------------------------------------------------------------
 
 
 def _check_staged(path: Path, remote: RemoteFile, origin: str, cache: Path) -> None:
@@ -300,20 +526,14 @@ def _result(entry: Entry, root: Path, source: str) -> Fetched:
 
 
 def _download(url: str, into: Path, expected: tuple[str, ...] = ()) -> Path:
-    """Download ``url`` into the folder ``into``, check its sha256 against ``expected`` when given.
+    """Download ``url`` into the folder ``into`` (see ``helpers.data.download``); check its sha256 when given.
 
     The data layer passes no digest here: it runs the format check first (an HTML page
     or a cut transfer gets its own message), then the digests.
     """
     name = url.rstrip("/").split("/")[-1].split("?")[0] or "download"
-    # get_file falls back to a shared /tmp/.keras when cache_dir does not exist yet, and
-    # reuses any file already there: create the folder and force a fresh download.
     into.mkdir(parents=True, exist_ok=True)
-    path = Path(
-        keras.utils.get_file(name, origin=url, cache_dir=str(into), cache_subdir="", force_download=True)
-    )
-    if path.parent.resolve() != into.resolve():
-        raise RuntimeError(f"keras.utils.get_file wrote {path}, outside the staging folder {into}.")
+    path = download(url, into / name)
     _check_archive_digest(path, url, expected)
     return path
 
@@ -328,76 +548,40 @@ def _check_archive_digest(archive: Path, url: str, expected: tuple[str, ...]) ->
         )
 
 
-def _unpack(archive: Path, into: Path, url: str) -> None:
-    """Extract a zip or (compressed) tar, recognised by its bytes, not its name, checking it whole.
-
-    TF Hub's compressed downloads end in ``.../4?tf-hub-format=compressed``: no extension.
-    Every zip member's CRC is checked; a tar is read to its end (a truncated gzip stream
-    fails there). Tar members that would land outside ``into`` are refused (the "data"
-    filter). Messages name ``url``, never the staging folder (it is gone by then).
-
-    Raises:
-        FormatError: an HTML page, neither archive kind, or a truncated/corrupt archive.
-    """
-    nothing = "Nothing was written to the cache; run again later, or download it by hand."
-    if archive.stat().st_size and looks_like_html(archive):
-        raise FormatError(
-            f"The download of {url} is an HTML page (an error or login page served instead of the "
-            f"archive). {nothing}"
-        )
-    if zipfile.is_zipfile(archive):
-        try:
-            with zipfile.ZipFile(archive) as zf:
-                bad = zf.testzip()
-                if bad is not None:
-                    raise FormatError(
-                        f"The archive {url} is corrupt: member {bad!r} fails its CRC check. {nothing}"
-                    )
-                zf.extractall(into)
-        except (zipfile.BadZipFile, EOFError, OSError, zlib.error) as error:
-            raise FormatError(f"The archive {url} is truncated or corrupt ({error}). {nothing}") from None
-    elif tarfile.is_tarfile(archive):
-        try:
-            with tarfile.open(archive) as tar:  # any compression
-                tar.extractall(into, filter="data")
-        except (tarfile.TarError, EOFError, OSError, zlib.error) as error:
-            message = str(error).replace(str(into), "<archive>")
-            raise FormatError(f"The archive {url} is truncated or corrupt ({message}). {nothing}") from None
-    else:
-        raise FormatError(
-            f"The download of {url} is not a complete zip or tar archive (a truncated transfer, or an "
-            f"error page?). {nothing}"
-        )
-
-
 def _top_level(folder: Path) -> str:
     names = sorted(p.name + ("/" if p.is_dir() else "") for p in folder.iterdir()) if folder.is_dir() else []
     shown = ", ".join(names[:10]) + (f" and {len(names) - 10} more" if len(names) > 10 else "")
     return shown or "nothing"
 
 
-def _fetch_from_origin(entry: Entry, cache: Path) -> None:
-    """Download the entry's missing files into the cache, atomically per file/folder.
+def _fetch_from_origin(entry: Entry, cache: Path) -> frozenset[str]:
+    """Download the entry's missing files into the cache; return the paths installed.
 
-    Every staged file passes its format check, its sha256 and (weights) Keras' md5
-    before the first one is moved into the cache.
+    The caller holds the entry's lock. Every staged file passes its format check, its
+    sha256, (weights) Keras' md5 and any pin before the first one is moved into the
+    cache; new pins are written after the move, the install marker after that.
     """
     cache.mkdir(parents=True, exist_ok=True)
-    with _staging(cache) as tmp:
+    nothing = "Nothing was written to the cache."
+    pins: dict[str, str] = {}
+    with _staging(cache, entry.name) as tmp:
         tmp = Path(tmp)
         staged: list[tuple[Path, RemoteFile, str]] = []
         if entry.archive_url:
             archive = _download(entry.archive_url, tmp, ())
             unpacked = tmp / "unpacked"
-            _unpack(archive, unpacked, entry.archive_url)  # an error page or a cut transfer: say so
+            unpack(archive, unpacked, entry.archive_url)  # an error page, a cut transfer, unsafe members
             _check_archive_digest(archive, entry.archive_url, entry.archive_sha256)
+            if not entry.archive_sha256 and any(_needs_pin(entry, r) or r.is_dir for r in entry.files):
+                digest = pins[ARCHIVE_PIN] = file_digest(archive)
+                _check_pin(entry, cache, ARCHIVE_PIN, digest, f"The download of {entry.archive_url}", nothing)
             for remote in entry.files:
                 name = remote.member or Path(remote.path).name
                 member = unpacked / name
                 if not member.exists():
                     raise DataNotFoundError(
                         f"The archive {entry.archive_url} has no member {name!r} (its top level holds "
-                        f"{_top_level(unpacked)}): its layout changed. Nothing was written to the cache."
+                        f"{_top_level(unpacked)}): its layout changed. {nothing}"
                     )
                 staged.append((member, remote, f"{entry.archive_url} (member {name})"))
         else:
@@ -411,20 +595,30 @@ def _fetch_from_origin(entry: Entry, cache: Path) -> None:
         for source, remote, origin in staged:
             _check_staged(source, remote, origin, cache)
             verify(source, remote, "downloaded", entry, origin)
+            if _needs_pin(entry, remote):
+                digest = pins[remote.path] = file_digest(source)
+                _check_pin(entry, cache, remote.path, digest, f"The download of {origin}", nothing)
         for source, remote, _ in staged:
             target = cache / remote.path
             target.parent.mkdir(parents=True, exist_ok=True)
             if target.is_dir():
                 shutil.rmtree(target)
             os.replace(source, target)
+    _add_pins(entry, cache, pins)
+    return frozenset(remote.path for _, remote, _ in staged)
+
+
+# --- the fast profile's fixtures ----------------------------------------------------------
 
 
 def _write_fixture(entry: Entry, root: Path) -> None:
+    """Write the entry's generated fixture under ``root``, its install marker last."""
     if entry.fixture is None:
         raise DataNotFoundError(f"No fixture is defined for {entry.name!r}.")
     module_name, func_name = entry.fixture.split(":")
     writer = getattr(importlib.import_module(module_name), func_name)
-    with _staging(root.parent) as tmp:
+    root.mkdir(parents=True, exist_ok=True)
+    with _staging(root.parent, f"fixture-{entry.name}") as tmp:
         tmp = Path(tmp)
         writer(tmp, np.random.default_rng(FIXTURE_SEED), entry)
         if not _complete(tmp, entry):
@@ -435,6 +629,17 @@ def _write_fixture(entry: Entry, root: Path) -> None:
             if target.is_dir():
                 shutil.rmtree(target)
             os.replace(tmp / remote.path, target)
+    prints = {remote.path: _fingerprint(root / remote.path, remote) for remote in entry.files}
+    marker = {"entry": entry.name, "root": str(root), "files": prints}
+    _write_json(_marker_path(entry, root, "fixture", root), marker)
+
+
+def _fixture_intact(entry: Entry, root: Path) -> bool:
+    """True when the fixture under ``root`` is complete and unchanged since it was written."""
+    if not _complete(root, entry):
+        return False
+    recorded = (_read_json(_marker_path(entry, root, "fixture", root)) or {}).get("files")
+    return recorded == {remote.path: _fingerprint(root / remote.path, remote) for remote in entry.files}
 
 
 def _announce_fixture(entry: Entry, why: str) -> None:
@@ -466,25 +671,34 @@ def fetch(name: str) -> Fetched:
 
     Looks in the cache, then the mirror, then downloads from the origin (not in the
     fast profile for downloads over ``FAST_DOWNLOAD_LIMIT_MB``, nor with
-    ``COURSE_OFFLINE=1``). Failing all that, the fast profile writes a generated
-    fixture and says so loudly; the full profile raises.
+    ``COURSE_OFFLINE=1``). What is found in the cache or the mirror is checked like a
+    fresh download before it is used (see :func:`_check_installed`). Fetching and
+    installing hold the entry's lock, so two processes sharing a cache take turns.
+    Failing all that, the fast profile writes a generated fixture and says so loudly;
+    the full profile raises.
 
     Raises:
         KeyError: unknown ``name``.
         ChecksumError: a cached, mirrored or downloaded file has unexpected bytes.
-        helpers.data.checks.FormatError: a download is not in its registered format
-            (an HTML error page, a truncated body); nothing was written to the cache.
+        IncompleteInstallError: a cached file or folder is not what was installed.
+        helpers.data.checks.FormatError: a file is not in its registered format (an HTML
+            error page, a truncated body), or an archive is unsafe; nothing was written
+            to the cache.
         DataNotFoundError: full profile and the data is nowhere; the message names each
-            file, its origin and where to put it.
+            file, its origin and where to put it (a failed or stalled download included).
+        TimeoutError: another process held the entry's lock too long.
     """
     entry = get_entry(name)
     cache, mirror = cache_dir(), mirror_dir()
     remove_stale_staging(cache)
-    for root, source in ((cache, "cache"), (mirror, "mirror")):
-        if root is not None and _complete(root, entry):
-            for remote in entry.files:
-                verify(root / remote.path, remote, f"in the {source}", entry)
-            return _result(entry, root, source)
+    if _has_any(cache, entry):
+        with entry_lock(cache, entry.name):
+            if _complete(cache, entry):
+                _check_installed(entry, cache, "cache", cache)
+                return _result(entry, cache, "cache")
+    if mirror is not None and _complete(mirror, entry):
+        _check_installed(entry, mirror, "mirror", cache)
+        return _result(entry, mirror, "mirror")
 
     fast = profile.is_fast()
     if not downloads_allowed():
@@ -492,20 +706,29 @@ def fetch(name: str) -> Fetched:
     elif fast and entry.size_mb > FAST_DOWNLOAD_LIMIT_MB:
         why = f"the fast profile does not download {entry.size_mb:g} MB"
     else:
-        try:
-            _fetch_from_origin(entry, cache)
-            return _result(entry, cache, "origin")
-        except (ChecksumError, FormatError):  # the origin answered, with the wrong bytes
-            raise
-        except Exception as error:  # no network, HTTP error, moved file: say which
-            why = f"the download failed ({error})"
+        cache.mkdir(parents=True, exist_ok=True)
+        with entry_lock(cache, entry.name):
+            remove_stale_staging(cache, entry.name)
+            if _complete(cache, entry):  # another process installed it while this one waited
+                _check_installed(entry, cache, "cache", cache)
+                return _result(entry, cache, "cache")
+            try:
+                fresh = _fetch_from_origin(entry, cache)
+                _check_installed(entry, cache, "cache", cache, fresh)
+                return _result(entry, cache, "origin")
+            except (ChecksumError, FormatError):  # the origin answered, with the wrong bytes
+                raise
+            except Exception as error:  # no network, HTTP error, stall, moved file: say which
+                why = f"the download failed ({error})"
 
     if not fast:
         raise DataNotFoundError(_missing_message(entry, cache, mirror, why))
     fixtures = cache / FIXTURE_DIR
-    if not _complete(fixtures, entry):
-        fixtures.mkdir(parents=True, exist_ok=True)
-        _write_fixture(entry, fixtures)
+    fixtures.mkdir(parents=True, exist_ok=True)
+    with entry_lock(cache, f"fixture-{entry.name}"):
+        remove_stale_staging(cache, f"fixture-{entry.name}")
+        if not _fixture_intact(entry, fixtures):
+            _write_fixture(entry, fixtures)
     _announce_fixture(entry, why)
     return _result(entry, fixtures, "fixture")
 
