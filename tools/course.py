@@ -3,6 +3,7 @@
     python tools/course.py format [--clear] [NOTEBOOK ...]   # rewrite into the normalized form
     python tools/course.py check [NOTEBOOK ...]              # exit 1 and list every problem
     python tools/course.py run [--profile fast|full] [--filter TEXT] [--inplace] [NOTEBOOK ...]
+    python tools/course.py terms-table                       # the README's "Data and their terms" table
 
 With no NOTEBOOK, every ``notebooks/*.ipynb`` is used. ``make format``, ``make run`` and
 the test suite call this file; the format rules live here and nowhere else.
@@ -385,6 +386,13 @@ def cmd_run(args) -> int:
     return 0 if all(r.status == "ok" for r in results) else 1
 
 
+def cmd_terms_table(args) -> int:
+    from helpers.data import terms  # imports Keras: only this command needs it
+
+    print(terms.terms_table())
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -401,8 +409,10 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--inplace", action="store_true", help="save outputs into the notebook (full only)")
     run.add_argument("--timeout", type=int, default=3600, help="seconds allowed per cell")
     run.add_argument("notebooks", nargs="*")
+    sub.add_parser("terms-table", help="print the README's 'Data and their terms' table from the registry")
     args = parser.parse_args(argv)
-    return {"format": cmd_format, "check": cmd_check, "run": cmd_run}[args.command](args)
+    commands = {"format": cmd_format, "check": cmd_check, "run": cmd_run, "terms-table": cmd_terms_table}
+    return commands[args.command](args)
 
 
 if __name__ == "__main__":
