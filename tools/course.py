@@ -26,6 +26,7 @@ import nbformat
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import helpers  # noqa: E402
 from helpers import profile, repo, versions  # noqa: E402
 
 NOTEBOOK_DIR = ROOT / "notebooks"
@@ -58,6 +59,12 @@ CHECK_OUTPUT_RE = re.compile(r"^\s*#\s*NBVAL_CHECK_OUTPUT\b", flags=re.MULTILINE
 VERSION_DEPENDENT_OUTPUT = {
     "pandas 3's string dtype": re.compile(r"dtype: str$|^\S+\s+str$|\bStringDtype\b", re.MULTILINE),
 }
+# The git refs a notebook's links and its setup cell's install line point at.
+_REPO = re.escape(repo.GITHUB_REPO)
+POINTED_REF_RES = (
+    re.compile(rf"github\.com/{_REPO}/blob/([^/\s)]+)/"),
+    re.compile(rf"git\+https://github\.com/{_REPO}@([^\s\"']+)"),
+)
 MACHINE_PATH_RE = re.compile(r"(/root/|/home/[\w.-]+/|/Users/[\w.-]+/|/work/|/tmp/|[A-Z]:\\Users\\)")
 
 _MINIMUMS = ", ".join(f'{name}="{version}"' for name, version in versions.MINIMUM_VERSIONS.items())
@@ -159,6 +166,13 @@ def normalize(nb, path: Path, clear: bool = False):
     return nb
 
 
+def pointed_refs(nb) -> set[str]:
+    """The git refs (tags or branches) the notebook's title-cell links and setup cell point at."""
+    texts = [c.source for c in nb.cells[:1] if c.cell_type == "markdown"]
+    texts += [c.source for c in nb.cells if c.cell_type == "code" and "setup" in _tags(c)]
+    return {m for pattern in POINTED_REF_RES for text in texts for m in pattern.findall(text)}
+
+
 def _dump(nb) -> str:
     return nbformat.writes(nb) + "\n"
 
@@ -184,6 +198,12 @@ def check(path: Path) -> list[str]:
 
     if text != _dump(normalize(nb, path)):
         problems.append("is not normalized (metadata, links or setup cell): run `make format`")
+    stale = sorted(pointed_refs(nb) - {repo.ref()})
+    if stale:
+        problems.append(
+            f"links or the Colab install line point at {', '.join(stale)}, but the repository's version "
+            f"{helpers.__version__} is served from {repo.ref()}: run `make format`"
+        )
     cells = nb.cells
     header = cells[0].source if cells and cells[0].cell_type == "markdown" else ""
     title = TITLE_RE.match(header.split("\n", 1)[0]) if header else None
