@@ -67,7 +67,7 @@ def terms_line(name: str) -> str:
     """One line with the terms of the registry entry ``name``, for a notebook's data section.
 
     Example: ``"Terms of fashion_mnist: MIT; copyright Zalando SE. Copies may be passed on:
-    allowed. Source: https://... Cite: H. Xiao, ..."``.
+    allowed. Details: https://... Cite: H. Xiao, ..."``.
 
     Raises:
         KeyError: no entry is called ``name`` (the message lists those that are).
@@ -81,7 +81,7 @@ def terms_line(name: str) -> str:
         )
     return (
         f"Terms of {entry.name}: {entry.licence}. Copies may be passed on: {redistribution_text(entry)}. "
-        f"Source: {entry.terms_url} Cite: {entry.citation}."
+        f"Details: {entry.terms_url} Cite: {entry.citation}."
     )
 
 
