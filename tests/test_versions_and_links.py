@@ -102,3 +102,29 @@ def test_after_a_release_bump_format_moves_links_and_install_to_the_tag(tmp_path
     assert course.pointed_refs(nb) == {"v7.0.0"}
     path.write_text(course._dump(nb), encoding="utf-8")
     assert course.check(path) == []
+
+
+def test_with_version_rewrites_the_one_version_line():
+    text = '"""Doc."""\n\n__version__ = "1.1.0.dev0"\nX = 1\n'
+    assert course.with_version(text, "1.1.0") == '"""Doc."""\n\n__version__ = "1.1.0"\nX = 1\n'
+    with pytest.raises(ValueError, match="is not a course version"):
+        course.with_version(text, "1.1")
+    with pytest.raises(ValueError, match="exactly one line"):
+        course.with_version("X = 1\n", "1.1.0")
+
+
+def test_with_links_at_moves_every_repository_link_to_the_ref():
+    base = f"{repo.GITHUB_REPO}"
+    text = (f"[a](https://colab.research.google.com/github/{base}/blob/main/notebooks/00_x.ipynb) "
+            f"[b](https://github.com/{base}/tree/v1.0.0/notebooks) [c](https://github.com/other/repo/blob/main/x)")
+    moved = course.with_links_at(text, "v1.1.0")
+    assert f"github/{base}/blob/v1.1.0/notebooks/00_x.ipynb" in moved
+    assert f"github.com/{base}/tree/v1.1.0/notebooks" in moved
+    assert "github.com/other/repo/blob/main/x" in moved
+
+
+def test_set_version_refuses_a_malformed_version_before_writing_anything():
+    before = (ROOT / "helpers" / "__init__.py").read_text(encoding="utf-8")
+    with pytest.raises(ValueError, match="is not a course version"):
+        course.main(["set-version", "2.0"])
+    assert (ROOT / "helpers" / "__init__.py").read_text(encoding="utf-8") == before

@@ -4,6 +4,7 @@
     python tools/course.py check [NOTEBOOK ...]              # exit 1 and list every problem
     python tools/course.py run [--profile fast|full] [--filter TEXT] [--inplace] [NOTEBOOK ...]
     python tools/course.py terms-table                       # the README's "Data and their terms" table
+    python tools/course.py set-version VERSION               # helpers.__version__, README links, notebooks
 
 With no NOTEBOOK, every ``notebooks/*.ipynb`` is used. ``make format``, ``make run`` and
 the test suite call this file; the format rules live here and nowhere else.
@@ -16,6 +17,7 @@ import copy
 import hashlib
 import os
 import re
+import subprocess
 import sys
 import time
 from dataclasses import dataclass
@@ -62,7 +64,7 @@ VERSION_DEPENDENT_OUTPUT = {
 # The git refs a notebook's links and its setup cell's install line point at.
 _REPO = re.escape(repo.GITHUB_REPO)
 POINTED_REF_RES = (
-    re.compile(rf"github\.com/{_REPO}/blob/([^/\s)]+)/"),
+    re.compile(rf"github(?:\.com)?/{_REPO}/blob/([^/\s)]+)/"),  # GitHub and Colab links
     re.compile(rf"git\+https://github\.com/{_REPO}@([^\s\"']+)"),
 )
 MACHINE_PATH_RE = re.compile(r"(/root/|/home/[\w.-]+/|/Users/[\w.-]+/|/work/|/tmp/|[A-Z]:\\Users\\)")
@@ -413,6 +415,39 @@ def cmd_terms_table(args) -> int:
     return 0
 
 
+VERSION_LINE_RE = re.compile(r'^__version__ = "[^"]*"$', flags=re.MULTILINE)
+
+
+def with_version(init_source: str, version: str) -> str:
+    """``helpers/__init__.py``'s text ``init_source`` with its ``__version__`` line set to ``version``.
+
+    Raises:
+        ValueError: ``version`` is not a course version, or the text has no single version line.
+    """
+    repo.ref(version)  # refuses a malformed version, naming the forms it takes
+    if len(VERSION_LINE_RE.findall(init_source)) != 1:
+        raise ValueError("init_source must hold exactly one line '__version__ = \"...\"'.")
+    return VERSION_LINE_RE.sub(f'__version__ = "{version}"', init_source)
+
+
+def with_links_at(text: str, ref: str) -> str:
+    """``text`` with every link into the repository's files (GitHub or Colab) moved to ``ref``."""
+    pattern = re.compile(rf"(github(?:\.com)?/{_REPO}/(?:blob|tree)/)[^/\s)]+/")
+    return pattern.sub(lambda m: f"{m.group(1)}{ref}/", text)
+
+
+def cmd_set_version(args) -> int:
+    """Write the version into helpers/__init__.py, move the README's links to its ref, format notebooks."""
+    init = ROOT / "helpers" / "__init__.py"
+    init.write_text(with_version(init.read_text(encoding="utf-8"), args.version), encoding="utf-8")
+    readme = ROOT / "README.md"
+    text = with_links_at(readme.read_text(encoding="utf-8"), repo.ref(args.version))
+    readme.write_text(text, encoding="utf-8")
+    print(f"version {args.version}: links and installs point at {repo.ref(args.version)}")
+    # A fresh process imports the new version, so the setup cell's install line follows it.
+    return subprocess.run([sys.executable, str(Path(__file__).resolve()), "format"], check=False).returncode
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -430,8 +465,11 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--timeout", type=int, default=3600, help="seconds allowed per cell")
     run.add_argument("notebooks", nargs="*")
     sub.add_parser("terms-table", help="print the README's 'Data and their terms' table from the registry")
+    release = sub.add_parser("set-version", help="set the course's version; links and installs follow it")
+    release.add_argument("version", help="X.Y.Z for a release (links at tag vX.Y.Z), X.Y.Z.devN after it")
     args = parser.parse_args(argv)
-    commands = {"format": cmd_format, "check": cmd_check, "run": cmd_run, "terms-table": cmd_terms_table}
+    commands = {"format": cmd_format, "check": cmd_check, "run": cmd_run, "terms-table": cmd_terms_table,
+                "set-version": cmd_set_version}
     return commands[args.command](args)
 
 
