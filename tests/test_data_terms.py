@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 
+import nbformat
 import pytest
 
 from helpers.data import print_terms, terms_line
@@ -96,3 +98,23 @@ def test_readme_table_equals_the_generated_one():
 def test_terms_table_command_prints_the_table(capsys):
     assert course.main(["terms-table"]) == 0
     assert capsys.readouterr().out == terms_table() + "\n"
+
+
+def _terms_cells():
+    """(notebook, names, outputs) of every code cell that calls helpers.data.print_terms."""
+    for path in sorted(course.NOTEBOOK_DIR.glob("*.ipynb")):
+        for cell in nbformat.read(path, as_version=4).cells:
+            if cell.cell_type == "code" and "helpers.data.print_terms(" in cell.source:
+                call = next(n for n in ast.walk(ast.parse(cell.source)) if isinstance(n, ast.Call))
+                yield path.name, [ast.literal_eval(a) for a in call.args], cell.outputs
+
+
+def test_committed_terms_outputs_match_the_registry():
+    cells = list(_terms_cells())
+    assert cells, "no notebook prints its data's terms"
+    for name, names, outputs in cells:
+        if outputs:  # notebooks committed without outputs have none to compare
+            expected = "".join(terms_line(n) + "\n" for n in names)
+            assert outputs[0]["text"] == expected, (
+                f"{name}: the printed terms of {names} are stale; re-run the cell (the registry changed)"
+            )

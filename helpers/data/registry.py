@@ -251,7 +251,7 @@ ENTRIES: tuple[Entry, ...] = (
         sha256_note="archive digest unknown; the extracted CSVs are verified",
         licence=(
             "a Kaggle competition's data, used under that competition's rules (accepted on joining it); "
-            "no open licence; the tweets were labelled by Figure Eight (Data For Everyone)"
+            "no open licence; created by Figure Eight and first shared on its Data For Everyone site"
         ),
         terms_url="https://www.kaggle.com/competitions/nlp-getting-started/rules",
         citation="Kaggle. Natural Language Processing with Disaster Tweets (nlp-getting-started)",
