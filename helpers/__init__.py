@@ -27,7 +27,10 @@ from typing import Any
 from helpers.profile import current_profile, is_fast, pick
 
 __all__ = ["current_profile", "is_fast", "pick", "require_versions", "setup_notebook"]
-__version__ = "0.1.0"
+# The course's version (pyproject.toml reads it from here). A release is MAJOR.MINOR.PATCH,
+# tagged v<version>, whose notebooks link to and install from that tag; between releases it is
+# the next version with ".dev0", and notebooks point at the main branch (helpers.repo.ref).
+__version__ = "1.1.0.dev0"
 
 _FROM_SESSION = {"require_versions", "setup_notebook"}
 

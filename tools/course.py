@@ -3,6 +3,8 @@
     python tools/course.py format [--clear] [NOTEBOOK ...]   # rewrite into the normalized form
     python tools/course.py check [NOTEBOOK ...]              # exit 1 and list every problem
     python tools/course.py run [--profile fast|full] [--filter TEXT] [--inplace] [NOTEBOOK ...]
+    python tools/course.py terms-table                       # the README's "Data and their terms" table
+    python tools/course.py set-version VERSION               # helpers.__version__, README links, notebooks
 
 With no NOTEBOOK, every ``notebooks/*.ipynb`` is used. ``make format``, ``make run`` and
 the test suite call this file; the format rules live here and nowhere else.
@@ -15,6 +17,7 @@ import copy
 import hashlib
 import os
 import re
+import subprocess
 import sys
 import time
 from dataclasses import dataclass
@@ -25,6 +28,7 @@ import nbformat
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import helpers  # noqa: E402
 from helpers import profile, repo, versions  # noqa: E402
 
 NOTEBOOK_DIR = ROOT / "notebooks"
@@ -57,6 +61,12 @@ CHECK_OUTPUT_RE = re.compile(r"^\s*#\s*NBVAL_CHECK_OUTPUT\b", flags=re.MULTILINE
 VERSION_DEPENDENT_OUTPUT = {
     "pandas 3's string dtype": re.compile(r"dtype: str$|^\S+\s+str$|\bStringDtype\b", re.MULTILINE),
 }
+# The git refs a notebook's links and its setup cell's install line point at.
+_REPO = re.escape(repo.GITHUB_REPO)
+POINTED_REF_RES = (
+    re.compile(rf"github(?:\.com)?/{_REPO}/blob/([^/\s)]+)/"),  # GitHub and Colab links
+    re.compile(rf"git\+https://github\.com/{_REPO}@([^\s\"']+)"),
+)
 MACHINE_PATH_RE = re.compile(r"(/root/|/home/[\w.-]+/|/Users/[\w.-]+/|/work/|/tmp/|[A-Z]:\\Users\\)")
 
 _MINIMUMS = ", ".join(f'{name}="{version}"' for name, version in versions.MINIMUM_VERSIONS.items())
@@ -161,6 +171,13 @@ def normalize(nb, path: Path, clear: bool = False):
     return nb
 
 
+def pointed_refs(nb) -> set[str]:
+    """The git refs (tags or branches) the notebook's title-cell links and setup cell point at."""
+    texts = [c.source for c in nb.cells[:1] if c.cell_type == "markdown"]
+    texts += [c.source for c in nb.cells if c.cell_type == "code" and "setup" in _tags(c)]
+    return {m for pattern in POINTED_REF_RES for text in texts for m in pattern.findall(text)}
+
+
 def _dump(nb) -> str:
     return nbformat.writes(nb) + "\n"
 
@@ -186,6 +203,12 @@ def check(path: Path) -> list[str]:
 
     if text != _dump(normalize(nb, path)):
         problems.append("is not normalized (metadata, links or setup cell): run `make format`")
+    stale = sorted(pointed_refs(nb) - {repo.ref()})
+    if stale:
+        problems.append(
+            f"links or the Colab install line point at {', '.join(stale)}, but the repository's version "
+            f"{helpers.__version__} is served from {repo.ref()}: run `make format`"
+        )
     cells = nb.cells
     header = cells[0].source if cells and cells[0].cell_type == "markdown" else ""
     title = TITLE_RE.match(header.split("\n", 1)[0]) if header else None
@@ -390,6 +413,46 @@ def cmd_run(args) -> int:
     return 0 if all(r.status == "ok" for r in results) else 1
 
 
+def cmd_terms_table(args) -> int:
+    from helpers.data import terms  # imports Keras: only this command needs it
+
+    print(terms.terms_table())
+    return 0
+
+
+VERSION_LINE_RE = re.compile(r'^__version__ = "[^"]*"$', flags=re.MULTILINE)
+
+
+def with_version(init_source: str, version: str) -> str:
+    """``helpers/__init__.py``'s text ``init_source`` with its ``__version__`` line set to ``version``.
+
+    Raises:
+        ValueError: ``version`` is not a course version, or the text has no single version line.
+    """
+    repo.ref(version)  # refuses a malformed version, naming the forms it takes
+    if len(VERSION_LINE_RE.findall(init_source)) != 1:
+        raise ValueError("init_source must hold exactly one line '__version__ = \"...\"'.")
+    return VERSION_LINE_RE.sub(f'__version__ = "{version}"', init_source)
+
+
+def with_links_at(text: str, ref: str) -> str:
+    """``text`` with every link into the repository's files (GitHub or Colab) moved to ``ref``."""
+    pattern = re.compile(rf"(github(?:\.com)?/{_REPO}/(?:blob|tree)/)[^/\s)]+/")
+    return pattern.sub(lambda m: f"{m.group(1)}{ref}/", text)
+
+
+def cmd_set_version(args) -> int:
+    """Write the version into helpers/__init__.py, move the README's links to its ref, format notebooks."""
+    init = ROOT / "helpers" / "__init__.py"
+    init.write_text(with_version(init.read_text(encoding="utf-8"), args.version), encoding="utf-8")
+    readme = ROOT / "README.md"
+    text = with_links_at(readme.read_text(encoding="utf-8"), repo.ref(args.version))
+    readme.write_text(text, encoding="utf-8")
+    print(f"version {args.version}: links and installs point at {repo.ref(args.version)}")
+    # A fresh process imports the new version, so the setup cell's install line follows it.
+    return subprocess.run([sys.executable, str(Path(__file__).resolve()), "format"], check=False).returncode
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -406,8 +469,13 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--inplace", action="store_true", help="save outputs into the notebook (full only)")
     run.add_argument("--timeout", type=int, default=3600, help="seconds allowed per cell")
     run.add_argument("notebooks", nargs="*")
+    sub.add_parser("terms-table", help="print the README's 'Data and their terms' table from the registry")
+    release = sub.add_parser("set-version", help="set the course's version; links and installs follow it")
+    release.add_argument("version", help="X.Y.Z for a release (links at tag vX.Y.Z), X.Y.Z.devN after it")
     args = parser.parse_args(argv)
-    return {"format": cmd_format, "check": cmd_check, "run": cmd_run}[args.command](args)
+    commands = {"format": cmd_format, "check": cmd_check, "run": cmd_run, "terms-table": cmd_terms_table,
+                "set-version": cmd_set_version}
+    return commands[args.command](args)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,9 @@
 
 ``helpers.data.fetch("insurance").path`` is all a notebook needs; see ``store`` for the
 lookup order (cache -> mirror -> origin -> fast-profile fixture) and ``checks`` for
-the format check every download passes before it enters the cache.
+the format check every download passes before it enters the cache, and ``terms`` for each
+entry's licence, citation and whether it may be redistributed
+(``helpers.data.print_terms("insurance")``).
 """
 
 from helpers.data.checks import FormatError
@@ -17,6 +19,7 @@ from helpers.data.store import (
     fetch_optional,
     mirror_dir,
 )
+from helpers.data.terms import print_terms, terms_line
 
 __all__ = [
     "REGISTRY",
@@ -33,4 +36,6 @@ __all__ = [
     "fetch_optional",
     "get_entry",
     "mirror_dir",
+    "print_terms",
+    "terms_line",
 ]

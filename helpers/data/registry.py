@@ -12,6 +12,10 @@ whole installation instruction.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
+
+# Entry.redistribution where the terms neither allow nor forbid passing copies on.
+UNSTATED: Literal["unstated"] = "unstated"
 
 
 @dataclass(frozen=True)
@@ -78,12 +82,14 @@ class Entry:
     kind: str = "dataset"  # or "model"
     extra: dict = field(default_factory=dict)
     # The data's terms, one place of truth for the README's "Data and their terms" table and
-    # each notebook's data section: the licence or terms in a few words, the origin's own
-    # statement of them, the citation it asks for, and whether copies may be passed on.
+    # each notebook's data section (helpers.data.terms): the licence or terms in a few words,
+    # the origin's own statement of them, the citation it asks for, and whether copies may be
+    # passed on: True, False, or UNSTATED where the terms say neither (None: not filled in,
+    # which the registry test refuses).
     licence: str = ""
     terms_url: str = ""
     citation: str = ""
-    redistribution: bool | None = None
+    redistribution: bool | Literal["unstated"] | None = None
 
 
 # The columns of CoinDesk's Bitcoin price export (the format check and the fixture share them).
@@ -101,6 +107,25 @@ _ZTM = f"{_GCS}/ztm_tf_course"
 _NOT_SEEN = (
     "no digest is published (none upstream, none in TFDS's checksum files) and no copy was available "
     "offline; the first verified download is pinned (<cache>/.pins/) and a later one that differs is refused"
+)
+# Food-101's terms (license_agreement.txt in its archive) cover the subsets made from it too.
+_FOOD101_TERMS = dict(
+    licence=(
+        "images from Foodspotting, owned by their photographers, not by ETH Zurich: any use beyond "
+        "scientific fair use must be negotiated with them (Food-101's licence agreement)"
+    ),
+    terms_url="https://data.vision.ee.ethz.ch/cvl/datasets_extra/food-101/",
+    redistribution=False,
+)
+_EFFICIENTNET_CITATION = (
+    "M. Tan, Q. V. Le. EfficientNet: Rethinking Model Scaling for Convolutional Neural Networks. ICML 2019"
+)
+_RESNET_V2_CITATION = (
+    "K. He, X. Zhang, S. Ren, J. Sun. Identity Mappings in Deep Residual Networks. arXiv:1603.05027, 2016"
+)
+_FOOD101_CITATION = (
+    "L. Bossard, M. Guillaumin, L. Van Gool. Food-101 - Mining Discriminative Components with "
+    "Random Forests. ECCV 2014"
 )
 
 ENTRIES: tuple[Entry, ...] = (
@@ -122,6 +147,13 @@ ENTRIES: tuple[Entry, ...] = (
         format="CSV with header age,sex,bmi,children,smoker,region,charges; 1338 rows",
         fixture="helpers.data.fixtures.tabular:write_insurance",
         size_mb=0.06,
+        licence=(
+            "no licence from its author (sample data of the book Machine Learning with R); the GitHub "
+            "copy's README calls its files public domain"
+        ),
+        terms_url="https://github.com/stedy/Machine-Learning-with-R-datasets",
+        citation="B. Lantz. Machine Learning with R. Packt Publishing, 2013 (chapter 6's data set)",
+        redistribution=UNSTATED,
     ),
     Entry(
         name="mnist",
@@ -150,6 +182,10 @@ ENTRIES: tuple[Entry, ...] = (
         format="NumPy .npz with x_train (60000x28x28 uint8), y_train, x_test (10000x28x28), y_test",
         fixture="helpers.data.fixtures.small_images:write_mnist_npz",
         size_mb=11.5,
+        licence="CC BY-SA 3.0; copyright Yann LeCun and Corinna Cortes (a derivative of NIST's data)",
+        terms_url="https://keras.io/api/datasets/mnist/",
+        citation="Y. LeCun, C. Cortes, C. J. C. Burges. The MNIST database of handwritten digits",
+        redistribution=True,
     ),
     Entry(
         name="fashion_mnist",
@@ -184,6 +220,13 @@ ENTRIES: tuple[Entry, ...] = (
         format="four gzipped IDX files (the original Fashion-MNIST release layout)",
         fixture="helpers.data.fixtures.small_images:write_fashion_mnist",
         size_mb=30,
+        licence="MIT; copyright Zalando SE",
+        terms_url="https://github.com/zalandoresearch/fashion-mnist/blob/master/LICENSE",
+        citation=(
+            "H. Xiao, K. Rasul, R. Vollgraf. Fashion-MNIST: a Novel Image Dataset for Benchmarking "
+            "Machine Learning Algorithms. arXiv:1708.07747, 2017"
+        ),
+        redistribution=True,
     ),
     Entry(
         name="disaster_tweets",
@@ -209,6 +252,13 @@ ENTRIES: tuple[Entry, ...] = (
         archive_url=f"{_ZTM}/nlp_getting_started.zip",
         size_mb=0.6,
         sha256_note="archive digest unknown; the extracted CSVs are verified",
+        licence=(
+            "a Kaggle competition's data, used under that competition's rules (accepted on joining it); "
+            "no open licence; created by Figure Eight and first shared on its Data For Everyone site"
+        ),
+        terms_url="https://www.kaggle.com/competitions/nlp-getting-started/rules",
+        citation="Kaggle. Natural Language Processing with Disaster Tweets (nlp-getting-started)",
+        redistribution=UNSTATED,
     ),
     Entry(
         name="pubmed_20k_rct",
@@ -229,6 +279,16 @@ ENTRIES: tuple[Entry, ...] = (
         fixture="helpers.data.fixtures.text:write_pubmed_rct",
         size_mb=30,
         sha256_note=_NOT_SEEN + "; every file is parsed in full before it enters the cache",
+        licence=(
+            "no licence: built from the 2016 MEDLINE/PubMed baseline, which NLM provides freely, though "
+            "some abstracts may be protected by copyright (the authors' README)"
+        ),
+        terms_url="https://github.com/Franck-Dernoncourt/pubmed-rct#license",
+        citation=(
+            "F. Dernoncourt, J. Y. Lee. PubMed 200k RCT: a Dataset for Sequential Sentence "
+            "Classification in Medical Abstracts. IJCNLP 2017"
+        ),
+        redistribution=UNSTATED,
     ),
     Entry(
         name="bitcoin_prices",
@@ -251,6 +311,16 @@ ENTRIES: tuple[Entry, ...] = (
         format="CSV: Currency,Date,Closing Price (USD),24h Open (USD),24h High (USD),24h Low (USD)",
         fixture="helpers.data.fixtures.timeseries:write_bitcoin_prices",
         size_mb=0.2,
+        licence=(
+            "CoinDesk Bitcoin Price Index data: free to use with the credit \"Powered by CoinDesk\" "
+            "(its price API's terms); the CSV export states no licence of its own"
+        ),
+        terms_url="https://www.coindesk.com/API",
+        citation=(
+            "CoinDesk Bitcoin Price Index (USD), daily, 2013-10-01 to 2021-05-18; the CSV as published "
+            "by the Zero to Mastery TensorFlow course (github.com/mrdbourke/tensorflow-deep-learning)"
+        ),
+        redistribution=UNSTATED,
     ),
     *(
         Entry(
@@ -264,6 +334,11 @@ ENTRIES: tuple[Entry, ...] = (
             archive_url=f"{_ZTM}/food_vision/{name}.zip",
             size_mb=size_mb,
             sha256_note=_NOT_SEEN,
+            **_FOOD101_TERMS,
+            citation=(
+                f"{_FOOD101_CITATION}; subset made by the Zero to Mastery TensorFlow course "
+                "(github.com/mrdbourke/tensorflow-deep-learning, extras/image_data_modification.ipynb)"
+            ),
         )
         for name, description, size_mb, classes in (
             (
@@ -291,6 +366,8 @@ ENTRIES: tuple[Entry, ...] = (
         size_mb=4650,
         sha256_note="downloaded and verified by tensorflow_datasets (its own checksums), not here",
         extra={"tfds_name": "food101", "tfds_data_dir": "tensorflow_datasets"},
+        **_FOOD101_TERMS,
+        citation=_FOOD101_CITATION,
     ),
     # TF Hub modules (tfhub.dev now redirects to Kaggle Models). The compressed form of a
     # handle is a .tar.gz of the SavedModel folder itself (saved_model.pb at its root),
@@ -311,8 +388,13 @@ ENTRIES: tuple[Entry, ...] = (
             ),
             kind="model",
             extra={"hub_handle": handle, **extra},
+            # tfhub.dev's default licence; none of these model pages names another.
+            licence="Apache-2.0 (TensorFlow Hub's default licence; the model's page names no other)",
+            terms_url=f"https://github.com/tensorflow/tfhub.dev/blob/master/assets/docs/{doc}",
+            citation=citation,
+            redistribution=True,
         )
-        for name, description, folder, handle, signature, writer, size_mb, extra in (
+        for name, description, folder, handle, signature, writer, size_mb, extra, doc, citation in (
             (
                 "universal_sentence_encoder",
                 "Universal Sentence Encoder v4 (DAN): English sentences -> 512-d vectors",
@@ -322,6 +404,8 @@ ENTRIES: tuple[Entry, ...] = (
                 "write_sentence_encoder",
                 1000,  # about 1 GB
                 {"output_dim": 512},
+                "google/models/universal-sentence-encoder/4.md",
+                "D. Cer et al. Universal Sentence Encoder. arXiv:1803.11175, 2018",
             ),
             (
                 "efficientnet_b0_feature_vector",
@@ -332,6 +416,8 @@ ENTRIES: tuple[Entry, ...] = (
                 "write_image_feature_vector",
                 20,  # about
                 {"output_dim": 1280, "image_size": 224},
+                "tensorflow/models/efficientnet/b0/feature-vector/1.md",
+                _EFFICIENTNET_CITATION,
             ),
             (
                 "resnet_v2_50_feature_vector",
@@ -342,6 +428,8 @@ ENTRIES: tuple[Entry, ...] = (
                 "write_image_feature_vector",
                 95,  # about
                 {"output_dim": 2048, "image_size": 224},
+                "google/models/imagenet/resnet_v2_50/feature_vector/5.md",
+                _RESNET_V2_CITATION,
             ),
         )
     ),
@@ -364,8 +452,15 @@ ENTRIES: tuple[Entry, ...] = (
             ),
             kind="model",
             extra={"application": application, "md5": md5},
+            licence=(
+                "not stated: Keras publishes these ImageNet weights with no licence of their own "
+                "(Keras' code, which downloads them, is Apache-2.0)"
+            ),
+            terms_url="https://keras.io/api/applications/",
+            citation=citation,
+            redistribution=UNSTATED,
         )
-        for name, description, application, base, filename, md5, size_mb in (
+        for name, description, application, base, filename, md5, size_mb, citation in (
             (
                 "efficientnetv2b0_notop",
                 "keras.applications.EfficientNetV2B0 ImageNet weights, no top",
@@ -374,6 +469,7 @@ ENTRIES: tuple[Entry, ...] = (
                 "efficientnetv2-b0_notop.h5",
                 "893217f2bb855e2983157299931e43ff",
                 24,  # about
+                "M. Tan, Q. V. Le. EfficientNetV2: Smaller Models and Faster Training. ICML 2021",
             ),
             (
                 "efficientnetb0_notop",
@@ -383,6 +479,7 @@ ENTRIES: tuple[Entry, ...] = (
                 "efficientnetb0_notop.h5",
                 "50bc09e76180e00e4465e1a485ddc09d",
                 16,  # about
+                _EFFICIENTNET_CITATION,
             ),
             (
                 "resnet50v2_notop",
@@ -392,6 +489,7 @@ ENTRIES: tuple[Entry, ...] = (
                 "resnet50v2_weights_tf_dim_ordering_tf_kernels_notop.h5",
                 "fac2f116257151a9d068a22e544a4917",
                 95,  # about
+                _RESNET_V2_CITATION,
             ),
         )
     ),
