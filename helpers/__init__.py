@@ -30,7 +30,7 @@ __all__ = ["current_profile", "is_fast", "pick", "require_versions", "setup_note
 # The course's version (pyproject.toml reads it from here). A release is MAJOR.MINOR.PATCH,
 # tagged v<version>, whose notebooks link to and install from that tag; between releases it is
 # the next version with ".dev0", and notebooks point at the main branch (helpers.repo.ref).
-__version__ = "1.0.0"
+__version__ = "1.1.0.dev0"
 
 _FROM_SESSION = {"require_versions", "setup_notebook"}
 
