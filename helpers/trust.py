@@ -371,6 +371,7 @@ def _probabilities(probabilities: ArrayLike, labels: ArrayLike) -> tuple[np.ndar
             not np.allclose(probs.sum(axis=1), 1.0, atol=1e-3):
         raise ValueError("probabilities must lie in [0, 1] and sum to 1 per row: pass softmax outputs "
                          "(helpers.trust.softmax(logits)), not logits.")
+    probs = probs / probs.sum(axis=1, keepdims=True)  # float32 rounding: sklearn wants sums of exactly 1
     return probs, _labels(labels, len(probs), probs.shape[1])
 
 
