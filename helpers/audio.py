@@ -268,7 +268,7 @@ N_MFCC = 13
 def log_mel_layer(
     n_mels: int = N_MELS, sample_rate: int = SAMPLE_RATE, name: str = "log_mel"
 ) -> keras.layers.Layer:
-    """Keras 3's ``MelSpectrogram`` set up for 8 kHz speech: (batch, samples) -> (batch, n_mels, frames) in dB.
+    """Keras 3's ``MelSpectrogram`` for 8 kHz speech: (batch, samples) -> (batch, n_mels, frames), dB.
 
     Its ``top_db`` floor is relative to the loudest value in the whole *batch*, so one loud
     clip would change every other clip's features; it is set out of reach here and the
@@ -380,7 +380,8 @@ def dtw_distance(a: np.ndarray, b: np.ndarray) -> float:
     a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
     if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[1] or not len(a) or not len(b):
         raise ValueError(
-            f"dtw_distance needs two (frames, features) arrays with the same features, got {a.shape} and {b.shape}."
+            "dtw_distance needs two (frames, features) arrays with the same features, "
+            f"got {a.shape} and {b.shape}."
         )
     cost = librosa.sequence.dtw(C=cdist(a, b), backtrack=False)
     return float(cost[-1, -1] / (len(a) + len(b)))
@@ -450,7 +451,7 @@ def add_noise(wave: np.ndarray, snr_db: float | None, rng: np.random.Generator) 
 
 
 def noisy_batch(waves: Sequence[np.ndarray], length: int, snr_db: float | None, seed: int = 0) -> np.ndarray:
-    """Every recording with white noise at ``snr_db`` (over its own samples), then padded or cut to ``length``."""
+    """Each recording with white noise at ``snr_db`` (over its own samples), padded or cut to ``length``."""
     rng = np.random.default_rng(seed)
     return pad_or_crop([add_noise(w, snr_db, rng) for w in waves], length)
 
@@ -478,7 +479,8 @@ class AugmentedClips(keras.utils.PyDataset):
         super().__init__(**kwargs)
         if len(waves) != len(labels) or len(waves) == 0:
             raise ValueError(
-                f"AugmentedClips needs one label per recording, got {len(waves)} recordings and {len(labels)} labels."
+                f"AugmentedClips needs one label per recording, got {len(waves)} recordings "
+                f"and {len(labels)} labels."
             )
         if snr_db[0] > snr_db[1]:
             raise ValueError(f"snr_db must be (low, high), got {snr_db}.")
