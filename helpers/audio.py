@@ -368,14 +368,24 @@ def mfcc_statistics(frames: Sequence[np.ndarray]) -> np.ndarray:
     return np.stack([np.concatenate([f.mean(axis=0), f.std(axis=0)]) for f in frames])
 
 
+def _librosa():
+    """Import librosa, without the tqdm "IProgress not found" warning a Jupyter kernel without
+    ipywidgets prints on its first import (it names the local installation's path)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="IProgress not found")
+        import librosa
+    return librosa
+
+
 def dtw_distance(a: np.ndarray, b: np.ndarray) -> float:
     """Dynamic-time-warping cost between two (frames, features) sequences, per step of the path.
 
     ``librosa.sequence.dtw`` on the Euclidean frame-to-frame cost; dividing by the summed
     lengths keeps long and short recordings comparable.
     """
-    import librosa
     from scipy.spatial.distance import cdist
+
+    librosa = _librosa()
 
     a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
     if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[1] or not len(a) or not len(b):
@@ -539,8 +549,7 @@ def split_on_silence(
     Raises:
         ValueError: an empty recording.
     """
-    import librosa
-
+    librosa = _librosa()
     wave = np.asarray(wave, np.float32)
     if wave.size == 0:
         raise ValueError("split_on_silence got an empty recording.")
