@@ -14,8 +14,9 @@ distance), ``transformer`` (attention layers, encoder and decoder, greedy decodi
 ``reporting`` (mean ± spread over seeds and the results lines), ``trust``
 (explanations and their sanity checks, calibration, uncertainty, abstaining), ``dates`` (the
 human-date generator and its rule-based baseline), ``rl`` (environments,
-replay buffer, seeded policy evaluation, frames) and ``distributed`` with
-``distributed_worker`` (multi-worker clusters on loopback). Submodules load on first
+replay buffer, seeded policy evaluation, frames), ``distributed`` with
+``distributed_worker`` (multi-worker clusters on loopback) and ``audio`` (spoken-digit
+recordings, speaker folds, log-mel/MFCC layers, DTW, noise and silence). Submodules load on first
 use (``helpers.plotting.plot_loss_curves`` works after a plain ``import helpers``), so
 tools that only need ``helpers.profile`` do not import TensorFlow.
 """

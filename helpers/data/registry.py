@@ -352,6 +352,36 @@ ENTRIES: tuple[Entry, ...] = (
             ("10_food_classes_all_data", "Food-101 subset: 10 classes, all training images", 500, 10),
         )
     ),
+    # The Free Spoken Digit Dataset's GitHub release archive (the archive tensorflow_datasets
+    # downloads for spoken_digit). It stays packed: helpers.audio.load_spoken_digits reads
+    # recordings/{digit}_{speaker}_{index}.wav straight out of it, so nothing is ever half
+    # extracted, and a mirror or cache copy is used in place.
+    Entry(
+        name="spoken_digit",
+        description="Free Spoken Digit Dataset v1.0.9: 2,500 8 kHz mono WAVs, 5 speakers x 10 digits x 50",
+        files=(
+            RemoteFile(
+                "spoken-digit/free-spoken-digit-dataset-1.0.9.tar.gz",
+                url="https://github.com/Jakobovski/free-spoken-digit-dataset/archive/v1.0.9.tar.gz",
+                # 11,975,353 bytes; equal to tensorflow_datasets' checksum for spoken_digit
+                sha256=("8bc44cde129d505cbbb6b365c09f80c663f2aa77578afc634e6141a2f87100c0",),
+            ),
+        ),
+        format=(
+            "gzipped tar: free-spoken-digit-dataset-1.0.9/recordings/{digit}_{speaker}_{index}.wav "
+            "(8 kHz mono 16-bit PCM), plus the repository's README and scripts"
+        ),
+        fixture="helpers.data.fixtures.audio:write_spoken_digits",
+        size_mb=12,
+        extra={"recordings_dir": "recordings", "sample_rate": 8000},
+        licence="CC BY-SA 4.0",
+        terms_url="https://github.com/Jakobovski/free-spoken-digit-dataset#license",
+        citation=(
+            "Zohar Jackson, César Souza, Jason Flaks, Yuxin Pan, Hereman Nicolas and Adhish Thite: "
+            "Jakobovski/free-spoken-digit-dataset, Zenodo, doi:10.5281/zenodo.1342401"
+        ),
+        redistribution=True,
+    ),
     # Food-101 in full, through tensorflow_datasets: TFDS downloads the archive from its
     # origin, checks it against its own registered checksum and prepares TFRecord shards.
     # helpers.vision.load_food101 passes TFDS the data_dir <cache>/tensorflow_datasets
