@@ -9,8 +9,10 @@
 - :func:`most_wrong`: the confidently wrong predictions of a binary classifier;
 - :func:`export_embeddings`: an embedding matrix and its vocabulary as the two TSV files
   the TensorBoard Embedding Projector (projector.tensorflow.org) reads;
-- :func:`disaster_tweets_split`: notebook 07's train/validation split of the tweets, for
-  every notebook that uses them;
+- :func:`disaster_tweets_split`: the earlier train/validation split of the tweets (notebook
+  13 uses it);
+- :func:`disaster_tweets_three_way_split`: notebook 07's train/validation/test split of the
+  tweets, after removing exact duplicate texts;
 - :func:`make_text_dataset`: the batched, prefetched ``tf.data`` pipeline of texts (or
   named inputs) and labels;
 - :func:`train_and_record`: fit a text classifier and record its validation metrics in a
@@ -22,6 +24,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -328,12 +331,14 @@ def export_embeddings(
 def disaster_tweets_split(
     frame: pd.DataFrame, validation_fraction: float, seed: int = 42
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Notebook 07's train/validation split of the labelled disaster tweets.
+    """A train/validation split of the labelled disaster tweets, without deduplication.
 
     Shuffles the rows with ``frame.sample(frac=1, random_state=seed)``, then holds out
     ``validation_fraction`` of them with ``sklearn.model_selection.train_test_split(...,
-    random_state=seed)``. Every notebook that uses the tweets calls this, so they all see
-    the same validation tweets.
+    random_state=seed)``, the recipe of the published course. Notebook 13 uses it; notebook
+    07 uses :func:`disaster_tweets_three_way_split`, which removes duplicate texts first
+    (some validation tweets here have an exact copy in the training rows) and keeps a test
+    split.
 
     Returns:
         ``train_sentences, val_sentences, train_labels, val_labels`` (NumPy arrays).
@@ -364,6 +369,101 @@ def disaster_tweets_split(
         random_state=seed,
     )
     return train_sentences, val_sentences, train_labels, val_labels
+
+
+class TweetSplits(NamedTuple):
+    """The three splits of :func:`disaster_tweets_three_way_split`, and what deduplication removed.
+
+    ``report`` counts rows: ``rows`` (given), ``conflicting_texts`` (distinct texts whose
+    copies carry both labels), ``dropped_conflicting`` (their rows, all dropped),
+    ``dropped_copies`` (extra copies of texts whose copies agree; one copy kept), ``kept``
+    (``rows`` minus both drops), then ``train``, ``validation`` and ``test`` (which add up
+    to ``kept``).
+    """
+
+    train_sentences: np.ndarray
+    train_labels: np.ndarray
+    val_sentences: np.ndarray
+    val_labels: np.ndarray
+    test_sentences: np.ndarray
+    test_labels: np.ndarray
+    report: dict[str, int]
+
+
+def disaster_tweets_three_way_split(
+    frame: pd.DataFrame, validation_fraction: float, test_fraction: float, seed: int = 42
+) -> TweetSplits:
+    """Deduplicate the labelled tweets by exact text, then split them into train, validation and test.
+
+    Deduplication comes first, so that no text appears in two splits (a held-out tweet whose
+    exact copy is in the training data is not held out). Texts are compared exactly, as
+    strings. A text whose copies carry different labels is dropped entirely (every copy): its
+    label is ambiguous, and keeping either copy would pick a label by chance. Of a text whose
+    copies all agree, the first row is kept.
+
+    The deduplicated rows are shuffled with ``frame.sample(frac=1, random_state=seed)``;
+    ``sklearn.model_selection.train_test_split(..., random_state=seed)`` then holds out
+    ``test_fraction`` of them as the test split and, from the rest, ``validation_fraction``
+    (both fractions of the deduplicated rows) as the validation split.
+
+    Returns:
+        A :class:`TweetSplits`: sentences and labels (NumPy arrays) of each split, and a
+        ``report`` dict of how many rows were dropped and why.
+
+    Raises:
+        ValueError: ``frame`` lacks the ``text`` or ``target`` column or has a missing value
+            in one; a fraction is not strictly between 0 and 1, or the two add up to 1 or
+            more; or too few distinct tweets are left for three non-empty splits.
+    """
+    from sklearn.model_selection import train_test_split
+
+    missing = [column for column in ("text", "target") if column not in frame.columns]
+    if missing:
+        raise ValueError(
+            f"The tweets frame lacks the column(s) {missing}; pass the DataFrame of "
+            "nlp_getting_started/train.csv (columns id, keyword, location, text, target)."
+        )
+    for name, value in (("validation_fraction", validation_fraction), ("test_fraction", test_fraction)):
+        if not 0 < value < 1:
+            raise ValueError(f"{name} must lie strictly between 0 and 1, got {value}.")
+    if validation_fraction + test_fraction >= 1:
+        raise ValueError(
+            f"validation_fraction + test_fraction must be below 1 to leave training tweets, got "
+            f"{validation_fraction} + {test_fraction}."
+        )
+    for column in ("text", "target"):
+        if frame[column].isna().any():
+            raise ValueError(
+                f"The {column!r} column has {int(frame[column].isna().sum())} missing value(s); drop "
+                "or fill those rows first."
+            )
+    labels_per_text = frame.groupby("text", sort=False)["target"].nunique()
+    conflicting = labels_per_text.index[labels_per_text > 1]
+    is_conflicting = frame["text"].isin(conflicting)
+    agreeing = frame[~is_conflicting]
+    unique = agreeing[~agreeing["text"].duplicated(keep="first")]
+    n_val = round(validation_fraction * len(unique))
+    n_test = round(test_fraction * len(unique))
+    if min(n_val, n_test, len(unique) - n_val - n_test) < 1:
+        raise ValueError(
+            f"{len(unique)} distinct tweet(s) left after deduplication are too few for three non-empty "
+            f"splits with validation_fraction={validation_fraction} and test_fraction={test_fraction}."
+        )
+    shuffled = unique.sample(frac=1, random_state=seed)
+    texts, labels = shuffled["text"].to_numpy(), shuffled["target"].to_numpy()
+    rest_x, test_x, rest_y, test_y = train_test_split(texts, labels, test_size=n_test, random_state=seed)
+    train_x, val_x, train_y, val_y = train_test_split(rest_x, rest_y, test_size=n_val, random_state=seed)
+    report = {
+        "rows": len(frame),
+        "conflicting_texts": len(conflicting),
+        "dropped_conflicting": int(is_conflicting.sum()),
+        "dropped_copies": len(agreeing) - len(unique),
+        "kept": len(unique),
+        "train": len(train_x),
+        "validation": len(val_x),
+        "test": len(test_x),
+    }
+    return TweetSplits(train_x, train_y, val_x, val_y, test_x, test_y, report)
 
 
 def make_text_dataset(

@@ -279,3 +279,79 @@ def test_train_and_record_fits_predicts_and_records(capsys):
                          make_text_dataset(texts, labels), labels[:5], epochs=1)
     with pytest.raises(ValueError, match="epochs must be a positive number"):
         train_and_record(model, "bad", results, None, None, labels, epochs=0)
+
+
+def _tweets_with_duplicates():
+    import pandas as pd
+
+    frame = _tweets(40)
+    extra = pd.DataFrame(
+        {
+            "id": range(100, 106),
+            # "tweet number 0" twice more with its label 0 (agreeing copies); "tweet number 1"
+            # once more with label 0 against its 1 (conflicting), "new" three times agreeing.
+            "text": ["tweet number 0", "tweet number 0", "tweet number 1", "new", "new", "new"],
+            "target": [0, 0, 0, 1, 1, 1],
+        }
+    )
+    return pd.concat([frame, extra], ignore_index=True)
+
+
+def test_disaster_tweets_three_way_split_deduplicates_then_splits():
+    from helpers.text import disaster_tweets_three_way_split
+
+    frame = _tweets_with_duplicates()
+    split = disaster_tweets_three_way_split(frame, 0.2, 0.1)
+    train, val, test = set(split.train_sentences), set(split.val_sentences), set(split.test_sentences)
+    assert train.isdisjoint(val) and train.isdisjoint(test) and val.isdisjoint(test)
+    everything = [*split.train_sentences, *split.val_sentences, *split.test_sentences]
+    assert len(everything) == len(set(everything))  # one copy of each kept text
+    assert "tweet number 1" not in everything  # its copies disagree: every copy dropped
+    assert "tweet number 0" in everything and "new" in everything  # agreeing copies: one kept
+    assert split.report == {
+        "rows": 46, "conflicting_texts": 1, "dropped_conflicting": 2, "dropped_copies": 4,
+        "kept": 40, "train": 28, "validation": 8, "test": 4,
+    }
+    assert split.report["train"] + split.report["validation"] + split.report["test"] == split.report["kept"]
+    # Labels travel with their texts.
+    label_of = dict(zip(frame["text"], frame["target"], strict=True))
+    pairs = ((split.train_sentences, split.train_labels), (split.test_sentences, split.test_labels))
+    for texts, labels in pairs:
+        assert [label_of[t] for t in texts] == list(labels)
+
+
+def test_disaster_tweets_three_way_split_is_deterministic_for_a_seed():
+    from helpers.text import disaster_tweets_three_way_split
+
+    frame = _tweets_with_duplicates()
+    first, again = (disaster_tweets_three_way_split(frame, 0.2, 0.2, seed=3) for _ in range(2))
+    for got, want in zip(first[:6], again[:6], strict=True):
+        np.testing.assert_array_equal(got, want)
+    other = disaster_tweets_three_way_split(frame, 0.2, 0.2, seed=4)
+    assert list(other.test_sentences) != list(first.test_sentences)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"validation_fraction": 0.0, "test_fraction": 0.1}, "validation_fraction must lie strictly between"),
+        ({"validation_fraction": 0.1, "test_fraction": 1.0}, "test_fraction must lie strictly .* got 1.0"),
+        ({"validation_fraction": 0.5, "test_fraction": 0.5}, r"leave training tweets, got 0.5 \+ 0.5"),
+        ({"frame": "no_text"}, r"lacks the column\(s\) \['text'\]"),
+        ({"frame": "missing_target"}, "The 'target' column has 1 missing value"),
+        ({"frame": "two_rows"}, "2 distinct tweet.s. left after deduplication are too few"),
+    ],
+)
+def test_disaster_tweets_three_way_split_bad_input(kwargs, message):
+    from helpers.text import disaster_tweets_three_way_split
+
+    missing_target = _tweets().astype({"target": float})
+    missing_target.loc[3, "target"] = np.nan
+    frame = {
+        "no_text": _tweets().drop(columns="text"),
+        "missing_target": missing_target,
+        "two_rows": _tweets(2),
+    }.get(kwargs.pop("frame", None), _tweets())
+    fractions = {"validation_fraction": 0.1, "test_fraction": 0.1, **kwargs}
+    with pytest.raises(ValueError, match=message):
+        disaster_tweets_three_way_split(frame, **fractions)
