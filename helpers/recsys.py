@@ -840,6 +840,42 @@ def predict_ratings(model: keras.Model, x: dict) -> np.ndarray:
     return np.clip(np.asarray(model.predict(x, batch_size=8192, verbose=0)).reshape(-1), 1, 5)
 
 
+def fit_retrieval(
+    model: TwoTower,
+    pairs: dict,
+    val_users: np.ndarray,
+    val_seen,
+    val_items: np.ndarray,
+    epochs: int = 20,
+    batch_size: int = 1024,
+    patience: int = 3,
+    k: int = 10,
+) -> list[float]:
+    """Train a compiled :class:`TwoTower` one epoch at a time, keep the epoch with the best validation NDCG@k.
+
+    Validation is each user's held-out interaction (``val_items``), ranked against the
+    full catalogue minus ``val_seen``. Training stops after ``patience`` epochs without
+    improvement, and the best weights are restored. Returns the validation NDCG@k per epoch.
+
+    Raises:
+        ValueError: ``epochs`` or ``patience`` < 1, or an uncompiled model.
+    """
+    if epochs < 1 or patience < 1:
+        raise ValueError(f"epochs={epochs} and patience={patience} must be >= 1.")
+    if getattr(model, "optimizer", None) is None:
+        raise ValueError("compile the model first, e.g. model.compile(keras.optimizers.Adam(0.005)).")
+    history, best_weights = [], None
+    for _ in range(epochs):
+        model.fit(pairs, epochs=1, batch_size=batch_size, verbose=0)
+        history.append(hit_rate_and_ndcg(model.score_all(val_users), val_seen, val_items, k)[1])
+        if history[-1] >= max(history):
+            best_weights = model.get_weights()
+        elif len(history) - 1 - int(np.argmax(history)) >= patience:
+            break
+    model.set_weights(best_weights)
+    return history
+
+
 def score_all_items(
     model: keras.Model, users: np.ndarray, n_items: int, batch_size: int = 65536
 ) -> np.ndarray:

@@ -378,6 +378,15 @@ def test_two_tower_trains_with_in_batch_negatives(data):
     model.compile(keras.optimizers.Adam(0.01))
     history = model.fit(recsys.id_inputs(data.ratings), epochs=2, batch_size=512, verbose=0)
     assert history.history["loss"][-1] < history.history["loss"][0]
+    rest, held = recsys.leave_latest_out(data.ratings)
+    users = held["user_id"].to_numpy()
+    seen = recsys.rating_matrix(rest, data.n_users, data.n_items)[users] > 0
+    curve = recsys.fit_retrieval(
+        model, recsys.id_inputs(rest), users, seen, held["item_id"].to_numpy(), epochs=2
+    )
+    assert len(curve) == 2 and all(0 <= v <= 1 for v in curve)
+    with pytest.raises(ValueError, match="compile the model first"):
+        recsys.fit_retrieval(recsys.TwoTower(5, 5, np.zeros((6, 2))), {}, users, seen, users, epochs=1)
     scores = model.score_all(np.array([1, 2, 3]))
     assert scores.shape == (3, data.n_items + 1) and np.abs(scores).max() <= 1 + 1e-5  # cosines
     with pytest.raises(ValueError, match="genre_flags must be"):
