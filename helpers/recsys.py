@@ -31,7 +31,8 @@ import pandas as pd
 import tensorflow as tf
 from scipy import sparse
 
-RATING_COLUMNS = ("user_id", "item_id", "rating", "timestamp")
+from helpers.data.registry import MOVIELENS_RATING_COLUMNS as RATING_COLUMNS
+
 USER_COLUMNS = ("user_id", "age", "gender", "occupation", "zip_code")
 ITEM_HEAD = ("item_id", "title", "release_date", "video_release_date", "imdb_url")
 FOLDS = ("u1", "u2", "u3", "u4", "u5", "ua", "ub")
@@ -97,6 +98,21 @@ def read_ratings(path: str | Path) -> pd.DataFrame:
             f"{Path(path).name} line {index + 1}: rating {frame['rating'].iloc[index]} is outside 1-5."
         )
     return frame
+
+
+def check_file(path: str | Path, columns: tuple[str, ...]) -> None:
+    """Parse one MovieLens file with ``columns`` fields a line (tab-separated ratings, else ``|``).
+
+    The format check of every download (``helpers.data.checks``) runs this before the
+    file enters the cache.
+
+    Raises:
+        MovieLensFormatError: what :func:`read_ratings` refuses, or a wrong column count.
+    """
+    if tuple(columns) == RATING_COLUMNS:
+        read_ratings(path)
+    else:
+        _lines(Path(path), "|", len(columns), ", ".join(dict.fromkeys(columns)))
 
 
 def read_genres(path: str | Path) -> list[str]:

@@ -143,6 +143,20 @@ def test_item_and_user_files_with_wrong_columns(copy):
         recsys.load_movielens(copy)
 
 
+def test_the_format_check_of_a_download_parses_each_file(copy):
+    from helpers.data.checks import FormatError, check_format
+
+    for remote in ENTRY.files:
+        check_format(copy / Path(remote.path).name, remote.check)
+    _replace_line(copy / "u.user", 3, "3|23|M")
+    user_check = next(f.check for f in ENTRY.files if f.path.endswith("u.user"))
+    with pytest.raises(FormatError, match=r"MovieLens 100K format \(u\.user line 3: 3 columns, expected 5"):
+        check_format(copy / "u.user", user_check)
+    (copy / "u1.test").write_bytes((copy / "u1.test").read_bytes()[:-3])
+    with pytest.raises(FormatError, match="cut short"):
+        check_format(copy / "u1.test", ENTRY.files[0].check)
+
+
 def test_missing_file_folder_and_unknown_fold(copy, data, tmp_path):
     (copy / "u.genre").unlink()
     with pytest.raises(FileNotFoundError, match="u.genre"):

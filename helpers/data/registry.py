@@ -24,6 +24,7 @@ class Check:
 
     Attributes:
         kind: ``"csv"``, ``"npz"``, ``"idx"`` (gzipped IDX), ``"rct"`` (PubMed RCT text),
+            ``"movielens"`` (a MovieLens 100K file: ``columns`` names its fields),
             ``"hdf5"``, ``"saved_model"``, ``"image_folders"`` or ``"tfds"``.
         columns: ``csv``: the exact header.
         rows: an inclusive ``(low, high)`` range: CSV data rows, IDX items (the first
@@ -95,6 +96,16 @@ BITCOIN_COLUMNS = (
     "24h High (USD)",
     "24h Low (USD)",
 )
+
+# The columns of each MovieLens 100K file (its format check and helpers.recsys share them).
+MOVIELENS_RATING_COLUMNS = ("user_id", "item_id", "rating", "timestamp")
+MOVIELENS_COLUMNS = {
+    "u.data": MOVIELENS_RATING_COLUMNS,
+    "u.item": ("item_id", "title", "release_date", "video_release_date", "imdb_url", *(["genre flag"] * 19)),
+    "u.user": ("user_id", "age", "gender", "occupation", "zip_code"),
+    "u.genre": ("genre", "index"),
+    "u.occupation": ("occupation",),
+}
 
 _GCS = "https://storage.googleapis.com"
 _ZTM = f"{_GCS}/ztm_tf_course"
@@ -257,7 +268,12 @@ ENTRIES: tuple[Entry, ...] = (
         name="movielens_100k",
         description="MovieLens 100K: 100,000 ratings 1-5, 943 users, 1,682 movies, genres, demographics",
         files=tuple(
-            RemoteFile(f"ml-100k/{f}", url=f"{_MOVIELENS}/{f}", sha256=(sha256,))
+            RemoteFile(
+                f"ml-100k/{f}",
+                url=f"{_MOVIELENS}/{f}",
+                sha256=(sha256,),
+                check=Check("movielens", columns=MOVIELENS_COLUMNS.get(f, MOVIELENS_RATING_COLUMNS)),
+            )
             for f, sha256 in (
                 ("u.data", "06416e597f82b7342361e41163890c81036900f418ad91315590814211dca490"),
                 ("u.item", "553841ebc7de3a0fd0d6b62a204ea30c1e651aacfb2814c7a6584ac52f2c5701"),
