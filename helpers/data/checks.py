@@ -128,6 +128,17 @@ def _check_rct(path: Path, check: Check) -> None:
         )
 
 
+def _check_movielens(path: Path, check: Check) -> None:
+    from helpers import recsys
+
+    if not path.read_bytes().endswith(b"\n"):
+        raise FormatError("it does not end with a complete line: the transfer was cut short")
+    try:
+        recsys.check_file(path, check.columns)
+    except recsys.MovieLensFormatError as error:  # names the line
+        raise FormatError(f"it is not in the MovieLens 100K format ({error})") from None
+
+
 def _check_hdf5(path: Path, check: Check) -> None:
     import h5py
 
@@ -182,8 +193,9 @@ _CHECKS = {
     "saved_model": _check_saved_model,
     "image_folders": _check_image_folders,
     "tfds": _check_tfds,
+    "movielens": _check_movielens,
 }
-FILE_KINDS = ("csv", "npz", "idx", "rct", "hdf5")
+FILE_KINDS = ("csv", "npz", "idx", "rct", "hdf5", "movielens")
 
 
 def check_format(path: Path, check: Check) -> None:

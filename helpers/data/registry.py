@@ -28,6 +28,7 @@ class Check:
 
     Attributes:
         kind: ``"csv"``, ``"npz"``, ``"idx"`` (gzipped IDX), ``"rct"`` (PubMed RCT text),
+            ``"movielens"`` (a MovieLens 100K file: ``columns`` names its fields),
             ``"hdf5"``, ``"saved_model"``, ``"image_folders"`` or ``"tfds"``.
         columns: ``csv``: the exact header.
         rows: an inclusive ``(low, high)`` range: CSV data rows, IDX items (the first
@@ -102,8 +103,19 @@ BITCOIN_COLUMNS = (
     "24h Low (USD)",
 )
 
+# The columns of each MovieLens 100K file (its format check and helpers.recsys share them).
+MOVIELENS_RATING_COLUMNS = ("user_id", "item_id", "rating", "timestamp")
+MOVIELENS_COLUMNS = {
+    "u.data": MOVIELENS_RATING_COLUMNS,
+    "u.item": ("item_id", "title", "release_date", "video_release_date", "imdb_url", *(["genre flag"] * 19)),
+    "u.user": ("user_id", "age", "gender", "occupation", "zip_code"),
+    "u.genre": ("genre", "index"),
+    "u.occupation": ("occupation",),
+}
+
 _GCS = "https://storage.googleapis.com"
 _ZTM = f"{_GCS}/ztm_tf_course"
+_MOVIELENS = "https://files.grouplens.org/datasets/movielens/ml-100k"
 _NOT_SEEN = (
     "no digest is published (none upstream, none in TFDS's checksum files) and no copy was available "
     "offline; the first verified download is pinned (<cache>/.pins/) and a later one that differs is refused"
@@ -321,6 +333,58 @@ ENTRIES: tuple[Entry, ...] = (
             "by the Zero to Mastery TensorFlow course (github.com/mrdbourke/tensorflow-deep-learning)"
         ),
         redistribution=UNSTATED,
+    ),
+    # MovieLens 100K: the files of GroupLens' official ml-100k/ folder (ml-100k.zip from the same
+    # site holds the same files). The GroupLens terms forbid redistribution: downloaded, never
+    # committed. Parsed, with errors naming file and line, by helpers.recsys.
+    Entry(
+        name="movielens_100k",
+        description="MovieLens 100K: 100,000 ratings 1-5, 943 users, 1,682 movies, genres, demographics",
+        files=tuple(
+            RemoteFile(
+                f"ml-100k/{f}",
+                url=f"{_MOVIELENS}/{f}",
+                sha256=(sha256,),
+                check=Check("movielens", columns=MOVIELENS_COLUMNS.get(f, MOVIELENS_RATING_COLUMNS)),
+            )
+            for f, sha256 in (
+                ("u.data", "06416e597f82b7342361e41163890c81036900f418ad91315590814211dca490"),
+                ("u.item", "553841ebc7de3a0fd0d6b62a204ea30c1e651aacfb2814c7a6584ac52f2c5701"),
+                ("u.user", "f120e114da2e8cf314fd28f99417c94ae9ddf1cb6db8ce0e4b5995d40e90e62c"),
+                ("u.genre", "9757e0d3e6b298159a80dd48eaf938114690e911e39af97a76949ef1663610bb"),
+                ("u.occupation", "cd5fbec9afe345d993a62fc7817df1a4a9079c4feb267b3118763b8fd942137d"),
+                ("u1.base", "ce253ec86c448b44fb3ba9a30d12dcfc2e9210cbde71efada3730c22e9ac212a"),
+                ("u1.test", "18c6014a4b2c7324f250a63f8904a7b16b2b19f911129e346141507b0cbac950"),
+                ("u2.base", "6c06f0b5df4b256da1a994f3ac66edc8da4d3f09bc9282df6b14d893366d703e"),
+                ("u2.test", "4de658d1e04ed9104629509a2e2528fce833ac8e048280183f1df167632038c3"),
+                ("u3.base", "afdc155c291c6edc41c0407e39d7462eb98d341e064f0b0a12175b80b3c4af5d"),
+                ("u3.test", "0f548b51c78327de4c156461d3e430b7e5579fe2b5681586a59416e48fd35f6d"),
+                ("u4.base", "219f0f4d40dfe9c5141d425f53fa91ee23ed275f14e280bbf1b50117afb064ca"),
+                ("u4.test", "7c02ad0a1e7ab1083c8b9d4b627203a051dd7b5eab46d99fa44de33470de8db9"),
+                ("u5.base", "a9574e59ce961eec2121627760b6e9b0974ce1637b3fe69ac32cb14a4bfab485"),
+                ("u5.test", "351cc52e0d15b6c721466276fc24671d40936899e3d01fadeaf312915b8c5634"),
+                ("ua.base", "67b5bcdb380c29f85d56a012ecd88612ae020f30a6730d117a334ee8203b91f2"),
+                ("ua.test", "d0497e202417720f57a184ec8c66be2d1afa4ff41bb53787c57b28d6bf79bc42"),
+                ("ub.base", "237254d253b6ad7de84f919d041055428646254f34ed8f562703c899430cd881"),
+                ("ub.test", "d54a72d05730d5892062734b2bec73e976f9b713d18c828a18b968d6cce442da"),
+            )
+        ),
+        format=(
+            "ml-100k/: u.data (user<TAB>item<TAB>rating<TAB>timestamp), u.item and u.user "
+            "('|'-separated, latin-1), u.genre, u.occupation, folds u1-u5 and ua/ub (.base/.test)"
+        ),
+        fixture="helpers.data.fixtures.ratings:write_movielens_100k",
+        size_mb=16,
+        licence="GroupLens research licence: non-commercial research use, acknowledgement required",
+        terms_url=f"{_MOVIELENS}/README",
+        citation=(
+            "F. Maxwell Harper and Joseph A. Konstan. 2015. The MovieLens Datasets: History and Context. "
+            "ACM Transactions on Interactive Intelligent Systems (TiiS) 5, 4, Article 19 (December 2015), "
+            "19 pages. DOI=http://dx.doi.org/10.1145/2827872"
+        ),
+        redistribution=False,
+        extra={"archive": "https://files.grouplens.org/datasets/movielens/ml-100k.zip",
+               "archive_sha256": "50d2a982c66986937beb9ffb3aa76efe955bf3d5c6b761f4e3a7cd717c6a3229"},
     ),
     *(
         Entry(
