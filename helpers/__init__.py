@@ -17,7 +17,8 @@ human-date generator and its rule-based baseline), ``rl`` (environments,
 replay buffer, seeded policy evaluation, frames), ``distributed`` with
 ``distributed_worker`` (multi-worker clusters on loopback), ``audio`` (spoken-digit
 recordings, speaker folds, log-mel/MFCC layers, DTW, noise and silence) and ``recsys``
-(MovieLens parsing and splits, bias and popularity floors, ranking metrics, Keras recommenders). Submodules load on first
+(MovieLens parsing and splits, bias and popularity floors, ranking metrics, Keras
+recommenders). Submodules load on first
 use (``helpers.plotting.plot_loss_curves`` works after a plain ``import helpers``), so
 tools that only need ``helpers.profile`` do not import TensorFlow.
 """

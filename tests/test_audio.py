@@ -376,3 +376,23 @@ def test_silence_helpers_refuse_bad_input(call, message):
 def test_seconds_per_clip_is_positive():
     model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
     assert audio.seconds_per_clip(model, np.zeros((8, 4), np.float32), repeats=1) > 0
+
+
+def test_the_format_check_refuses_an_archive_without_every_digit(tmp_path):
+    import io
+    import tarfile
+
+    from helpers.data.checks import FormatError, check_format
+    from helpers.data.registry import Check
+
+    path = tmp_path / "fsdd.tar.gz"
+    with tarfile.open(path, "w:gz") as tar:
+        for name in ("fsdd/recordings/0_jackson_0.wav", "fsdd/recordings/1_jackson_0.wav"):
+            info = tarfile.TarInfo(name)
+            info.size = 4
+            tar.addfile(info, io.BytesIO(b"RIFF"))
+    with pytest.raises(FormatError, match=r"digits \['0', '1'\], expected all of 0-9"):
+        check_format(path, Check("spoken_digits", rows=(1, 10)))
+    path.write_bytes(path.read_bytes()[:40])
+    with pytest.raises(FormatError, match="not a readable .tar.gz archive"):
+        check_format(path, Check("spoken_digits", rows=(1, 10)))

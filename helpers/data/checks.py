@@ -139,6 +139,23 @@ def _check_movielens(path: Path, check: Check) -> None:
         raise FormatError(f"it is not in the MovieLens 100K format ({error})") from None
 
 
+def _check_spoken_digits(path: Path, check: Check) -> None:
+    """A .tar.gz read to its end, holding ``recordings/<digit>_<speaker>_<index>.wav`` for every digit."""
+    import re
+    import tarfile
+
+    name = re.compile(r"(^|/)recordings/([0-9])_[a-z]+_[0-9]+\.wav$")
+    try:
+        with tarfile.open(path, mode="r:gz") as tar:
+            digits = [m.group(2) for m in map(name.search, tar.getnames()) if m]
+    except (tarfile.TarError, EOFError, OSError) as error:
+        raise FormatError(f"it is not a readable .tar.gz archive: truncated or corrupt ({error})") from None
+    if set(digits) != set("0123456789"):
+        raise FormatError(f"it holds recordings of digits {sorted(set(digits))}, expected all of 0-9")
+    if not _in_range(len(digits), check.rows):
+        raise FormatError(f"it holds {len(digits)} recordings, expected {_expected(check.rows)}")
+
+
 def _check_hdf5(path: Path, check: Check) -> None:
     import h5py
 
@@ -194,8 +211,9 @@ _CHECKS = {
     "image_folders": _check_image_folders,
     "tfds": _check_tfds,
     "movielens": _check_movielens,
+    "spoken_digits": _check_spoken_digits,
 }
-FILE_KINDS = ("csv", "npz", "idx", "rct", "hdf5", "movielens")
+FILE_KINDS = ("csv", "npz", "idx", "rct", "hdf5", "movielens", "spoken_digits")
 
 
 def check_format(path: Path, check: Check) -> None:
