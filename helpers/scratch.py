@@ -18,7 +18,8 @@ respect to its input and store the gradients of its parameters).
   keeps the learning rate in a float32 variable (and, on the TensorFlow backend, turns
   momentum and Adam's betas into float32 constants), so float64 runs agree with Keras to
   rounding only for hyperparameters that float32 holds exactly (0.125, 0.875, ...).
-- :func:`minibatches`: seeded batch order, shared by a NumPy loop and a Keras ``fit``.
+- :func:`minibatches` and :func:`train_epoch`: seeded batch order, shared by a NumPy loop
+  and a Keras ``fit``; :func:`keras_mlp`: the Keras twin of :meth:`Sequential.mlp`.
 
 Shapes follow Keras: a batch is ``(n, features)``, a dense kernel ``(inputs, units)``,
 so ``Sequential.parameters()`` is in the order of ``keras.Model.get_weights()``.
@@ -357,6 +358,40 @@ def minibatches(n: int, batch_size: int, seed: int) -> list[np.ndarray]:
     order = np.random.default_rng(seed).permutation(n)
     return [order[i:i + batch_size] for i in range(0, n, batch_size)]
 
+
+def train_epoch(net: Sequential, optimizer: Optimizer, x, labels, batch_size: int, seed: int) -> list[float]:
+    """One epoch of minibatch training in the order :func:`minibatches` gives; returns each batch's loss.
+
+    The loss of a batch is measured before its update, as Keras' ``train_on_batch`` reports it.
+    """
+    x, labels = np.asarray(x), np.asarray(labels)
+    if len(x) != len(labels):
+        raise ValueError(f"x has {len(x)} rows but labels has {len(labels)}: pass one label per example.")
+    losses = []
+    for index in minibatches(len(x), batch_size, seed):
+        loss, grads = net.loss_and_gradients(x[index], labels[index])
+        optimizer.apply(grads, net.parameters())
+        losses.append(loss)
+    return losses
+
+
+def keras_mlp(sizes: Sequence[int], activation: str = "relu", dtype: str = "float32"):
+    """The ``keras.Sequential`` twin of ``Sequential.mlp(sizes, activation)``: same layers, same weight order.
+
+    Its last layer has no activation (it outputs logits), so pair it with
+    ``SparseCategoricalCrossentropy(from_logits=True)``; copy weights over with
+    ``model.set_weights(net.parameters())``.
+    """
+    import keras  # here, so that the NumPy part of this module does not need TensorFlow
+
+    if len(sizes) < 2:
+        raise ValueError(f"sizes needs at least the inputs and the classes, got {list(sizes)}.")
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"Unknown activation {activation!r}: use one of {', '.join(ACTIVATIONS)}.")
+    hidden = len(sizes) - 2
+    layers = [keras.layers.Dense(units, activation=activation if i < hidden else None, dtype=dtype,
+                                 name=f"dense_{i}") for i, units in enumerate(sizes[1:])]
+    return keras.Sequential([keras.Input((sizes[0],), dtype=dtype), *layers], name="mlp")
 
 # ---------------------------------------------------------------------------------------
 # Gradient checks

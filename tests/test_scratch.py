@@ -62,9 +62,7 @@ def test_whole_network_gradients_match_finite_differences_and_gradient_tape(acti
     errors = scratch.check_network_gradients(net, x, y)
     assert len(errors) == 6 and max(errors.values()) < 1e-6, errors
 
-    model = keras.Sequential([keras.Input((6,), dtype="float64")] + [
-        keras.layers.Dense(n, activation=activation if i < 2 else None, dtype="float64")
-        for i, n in enumerate([5, 4, 3])])
+    model = scratch.keras_mlp([6, 5, 4, 3], activation=activation, dtype="float64")
     model.set_weights(net.parameters())
     with tf.GradientTape() as tape:
         tf_loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True, dtype="float64")(y, model(x))
@@ -253,3 +251,29 @@ def test_optimisers_refuse_bad_input_with_clear_messages():
     adam.apply([np.ones(3)], params)
     with pytest.raises(ValueError, match="not the ones this optimiser was used on"):
         adam.apply([np.ones(4)], [np.zeros(4)])
+
+
+def test_train_epoch_lowers_the_loss_and_matches_keras_sgd():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(64, 5)).astype("float32")
+    y = (x[:, 0] > 0).astype(int) + (x[:, 1] > 0).astype(int)
+    net = scratch.Sequential.mlp([5, 8, 3], seed=0)
+    model = scratch.keras_mlp([5, 8, 3])
+    model.set_weights(net.parameters())
+    model.compile(optimizer=keras.optimizers.SGD(0.5),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    order = np.concatenate(scratch.minibatches(len(x), 16, seed=0))
+    first = scratch.train_epoch(net, scratch.SGD(0.5), x, y, batch_size=16, seed=0)
+    history = model.fit(x[order], y[order], batch_size=16, shuffle=False, epochs=1, verbose=0)
+    keras_loss = history.history["loss"][0]
+    assert len(first) == 4 and np.mean(first) == pytest.approx(keras_loss, rel=1e-5)
+    for a, b in zip(net.parameters(), model.get_weights(), strict=True):
+        np.testing.assert_allclose(a, b, atol=1e-5)
+    later = [np.mean(scratch.train_epoch(net, scratch.SGD(0.5), x, y, 16, seed=e)) for e in range(1, 20)]
+    assert later[-1] < first[0]
+    with pytest.raises(ValueError, match="x has 64 rows but labels has 3"):
+        scratch.train_epoch(net, scratch.SGD(), x, y[:3], 16, seed=0)
+    with pytest.raises(ValueError, match="Unknown activation 'elu'"):
+        scratch.keras_mlp([5, 3], activation="elu")
+    with pytest.raises(ValueError, match="at least the inputs and the classes"):
+        scratch.keras_mlp([5])
