@@ -12,8 +12,9 @@ text utilities), ``timeseries`` (windows, forecast metrics, N-BEATS), ``unsuperv
 pseudo-labels, augmentation pairs), ``generative`` (image grids, latent walks, Fréchet
 distance), ``transformer`` (attention layers, encoder and decoder, greedy decoding),
 ``reporting`` (mean ± spread over seeds and the results lines), ``trust``
-(explanations and their sanity checks, calibration, uncertainty, abstaining), ``dates`` (the
-human-date generator and its rule-based baseline), ``rl`` (environments,
+(explanations and their sanity checks, calibration, uncertainty, abstaining), ``scratch``
+(NumPy layers, gradient checks and Keras-exact optimisers, built from scratch), ``dates``
+(the human-date generator and its rule-based baseline), ``rl`` (environments,
 replay buffer, seeded policy evaluation, frames), ``distributed`` with
 ``distributed_worker`` (multi-worker clusters on loopback), ``audio`` (spoken-digit
 recordings, speaker folds, log-mel/MFCC layers, DTW, noise and silence) and ``recsys``
