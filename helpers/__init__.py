@@ -12,7 +12,8 @@ text utilities), ``timeseries`` (windows, forecast metrics, N-BEATS), ``unsuperv
 pseudo-labels, augmentation pairs), ``generative`` (image grids, latent walks, Fréchet
 distance), ``transformer`` (attention layers, encoder and decoder, greedy decoding),
 ``reporting`` (mean ± spread over seeds and the results lines), ``detection`` (digit
-scenes, boxes, IoU, NMS, COCO mAP, the connected-components rule, CenterNet targets), ``dates`` (the human-date generator and its rule-based baseline), ``rl`` (environments,
+scenes, boxes, IoU, NMS, COCO mAP, the connected-components rule, CenterNet targets),
+``dates`` (the human-date generator and its rule-based baseline), ``rl`` (environments,
 replay buffer, seeded policy evaluation, frames) and ``distributed`` with
 ``distributed_worker`` (multi-worker clusters on loopback). Submodules load on first
 use (``helpers.plotting.plot_loss_curves`` works after a plain ``import helpers``), so
