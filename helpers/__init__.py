@@ -13,10 +13,11 @@ pseudo-labels, augmentation pairs), ``generative`` (image grids, latent walks, F
 distance), ``transformer`` (attention layers, encoder and decoder, greedy decoding),
 ``reporting`` (mean ± spread over seeds and the results lines), ``trust``
 (explanations and their sanity checks, calibration, uncertainty, abstaining), ``scratch``
-(NumPy layers, gradient checks and Keras-exact optimisers, built from scratch), ``dates``
-(the human-date generator and its rule-based baseline), ``rl`` (environments,
-replay buffer, seeded policy evaluation, frames), ``distributed`` with
-``distributed_worker`` (multi-worker clusters on loopback), ``audio`` (spoken-digit
+(NumPy layers, gradient checks and Keras-exact optimisers, built from scratch),
+``detection`` (digit scenes, boxes, IoU, NMS, COCO mAP, the connected-components rule,
+CenterNet targets), ``dates`` (the human-date generator and its rule-based baseline),
+``rl`` (environments, replay buffer, seeded policy evaluation, frames), ``distributed``
+with ``distributed_worker`` (multi-worker clusters on loopback), ``audio`` (spoken-digit
 recordings, speaker folds, log-mel/MFCC layers, DTW, noise and silence) and ``recsys``
 (MovieLens parsing and splits, bias and popularity floors, ranking metrics, Keras
 recommenders). Submodules load on first
