@@ -47,8 +47,11 @@ __all__ = [
 ]
 
 # A matching pair: tensorflow-tpu 2.20.0 (the newest on PyPI, with wheels for Python
-# 3.10-3.13) declares `libtpu~=0.0.14`; pin that floor rather than let pip take the
-# newest libtpu, which is built for JAX and moves on without TensorFlow.
+# 3.9-3.13, cp313 included) declares `libtpu~=0.0.14`; pin that floor rather than let pip take
+# the newest libtpu, which is built for JAX and moves on without TensorFlow (libtpu 0.0.14 is
+# one py3 wheel for manylinux_2_31, any Python). It is the TensorFlow of Colab's default
+# runtime (2.20.0) and declares keras>=3.10.0, which the TPU runtime's Keras 3.13.2 meets.
+# Checked from the package index only: the pair has not been run on a TPU here.
 TENSORFLOW_TPU = "tensorflow-tpu==2.20.0"
 LIBTPU = "libtpu==0.0.14"
 # tensorflow-metadata 1.21.0 (on Colab's runtime of August 2026, beside protobuf 5.29.6) holds
@@ -181,10 +184,9 @@ def plan_metadata_repair(found: tuple[str, str] | None) -> InstallPlan | None:
 
     Returns ``None`` when the pair loads. When tensorflow-metadata is newer than a protobuf 5
     runtime (tensorflow/metadata issue 68), the plan installs
-    :data:`TENSORFLOW_METADATA_FOR_PROTOBUF_5`. Any other mismatch has no known repair.
-
-    Raises:
-        RuntimeError: the pair does not load and no repair is known; the message names both.
+    :data:`TENSORFLOW_METADATA_FOR_PROTOBUF_5`. Any other mismatch has no known repair: the
+    plan has no commands and its reason says what to install (only the notebooks that import
+    ``tensorflow_datasets`` need it, so nothing stops here).
     """
     if found is None or protobuf_compatible(*found):
         return None
@@ -193,9 +195,9 @@ def plan_metadata_repair(found: tuple[str, str] | None) -> InstallPlan | None:
               "cannot load (tensorflow/metadata issue 68)")
     if _release(runtime)[0] == 5 and _release(gencode) > _release(runtime):
         return InstallPlan((("install", "--quiet", TENSORFLOW_METADATA_FOR_PROTOBUF_5),), reason)
-    raise RuntimeError(f"{reason}; install a protobuf between {gencode} and {_release(gencode)[0] + 1}.x "
-                       "that TensorFlow accepts, or a tensorflow-metadata built for protobuf "
-                       f"{_release(runtime)[0]}.")
+    return InstallPlan((), f"{reason}, and no repair is known: install a protobuf from {gencode} that "
+                           "TensorFlow accepts, or a tensorflow-metadata built for protobuf "
+                           f"{_release(runtime)[0]}; until then `import tensorflow_datasets` fails")
 
 
 def _pip(args: Sequence[str]) -> None:
@@ -218,8 +220,9 @@ def prepare_runtime(
     arguments exist for the tests; the setup cell calls it with none.
 
     Raises:
-        RestartRequired: TensorFlow or Keras had already been imported in this kernel,
-            so the new build can only be used after **Runtime > Restart session**.
+        RestartRequired: TensorFlow or Keras (before a TPU install), or tensorflow_datasets
+            or tensorflow_metadata (before the repair) had already been imported in this
+            kernel, so what was installed can only be used after **Runtime > Restart session**.
         subprocess.CalledProcessError: pip failed; its own output above says why.
     """
     imported = sorted(sys.modules) if imported is None else imported
@@ -227,6 +230,9 @@ def prepare_runtime(
     pair = metadata_protobuf() if protobuf_pair == "detect" else protobuf_pair
     repair = plan_metadata_repair(pair)  # type: ignore[arg-type]
     if repair is None:
+        return message
+    if not repair.commands:
+        print(f"Warning: {repair.reason}.")
         return message
     print(f"{repair.reason}: installing {TENSORFLOW_METADATA_FOR_PROTOBUF_5} ...", flush=True)
     for command in repair.commands:
@@ -271,4 +277,6 @@ def _prepare_tpu(environ, device_paths, installed, run_pip, imported) -> str:
 
 
 if __name__ == "__main__":  # `python -m helpers.colab`: what the setup cell does on Colab, here
-    print(prepare_runtime())
+    outcome = prepare_runtime()
+    if "Installed" not in outcome:  # what was installed has been printed already
+        print(outcome)

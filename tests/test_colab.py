@@ -167,9 +167,20 @@ def test_the_breakage_colab_ships_is_repaired_with_the_metadata_built_for_protob
     assert colab.plan_metadata_repair(None) is None  # tensorflow-metadata not installed
 
 
-def test_an_unknown_mismatch_names_both_versions():
-    with pytest.raises(RuntimeError, match=r"with protobuf 6\.31\.1, which protobuf 4\.25\.0 cannot"):
-        colab.plan_metadata_repair(("6.31.1", "4.25.0"))
+def test_an_unknown_mismatch_installs_nothing_and_warns(capsys):
+    plan = colab.plan_metadata_repair(("7.40.0", "6.31.1"))
+    assert plan.commands == ()
+    assert plan.reason.endswith("and no repair is known: install a protobuf from 7.40.0 that TensorFlow "
+                                "accepts, or a tensorflow-metadata built for protobuf 6; until then "
+                                "`import tensorflow_datasets` fails")
+
+    def pip_must_not_run(args):
+        raise AssertionError(f"pip ran: {args}")
+
+    message = colab.prepare_runtime({}, [], ("tensorflow", "2.20.0"), run_pip=pip_must_not_run,
+                                    imported=[], protobuf_pair=("7.40.0", "6.31.1"))
+    assert message == "No TPU here: nothing to install."
+    assert capsys.readouterr().out.startswith("Warning: tensorflow-metadata was generated with protobuf 7.40")
 
 
 def test_prepare_runtime_repairs_the_metadata_on_any_runtime(capsys):

@@ -118,7 +118,7 @@ def test_stack_line_refuses_a_name_that_is_not_one_word(name):
 
 def test_stack_line_command(capsys):
     assert versions.main(["colab"]) == 0
-    assert capsys.readouterr().out.startswith("stack: colab tensorflow=")
+    assert capsys.readouterr().out.startswith("stack: colab python=")
     assert versions.main([]) == 2
     assert "usage: python -m helpers.versions NAME" in capsys.readouterr().err
     assert versions.main(["Bad Name"]) == 2
