@@ -4,7 +4,12 @@
 #   make test-colab               the same suite on Colab's stack, in .venv-colab (requirements-colab.txt)
 #   make run [PROFILE=full] [NB=03] [INPLACE=1]   execute notebooks headless, with a summary
 #   make format / make lint       normalize notebooks / lint the code (format check: make check)
+#   make colab-stack FREEZE=... PYTHON_VERSION=... [SOURCE=...]   refresh requirements-colab.txt
 
+# The Python range the pinned stack installs on (TensorFlow 2.21's wheels; numpy and pandas
+# need 3.11+). When $(PYTHON) is outside it, tools/find-python.sh picks the newest in range on
+# PATH, from pyenv or from uv, or stops before pip and says what to do.
+SUPPORTED_PYTHON := 3.11 3.13
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -17,20 +22,23 @@ NOTEBOOKS := notebooks
 # stack that is tested is the one the `stack:` line printed before it names.
 SUITE := tests $(NOTEBOOKS) --nbval-lax --nbval-current-env -q
 
-# The Colab stack: Colab's runtime with TensorFlow 2.19 runs Python 3.12; use a 3.12 when there
-# is one (on PATH or from pyenv), else $(PYTHON) (TensorFlow 2.19 supports Python 3.9-3.12).
+# The Colab stack, on Colab's Python: the minor version of the `# python:` line of
+# requirements-colab.txt (3.13 now), found on PATH, from pyenv or uv, or installed by uv; never
+# silently another one.
 COLAB_VENV := .venv-colab
 COLAB_BIN := $(COLAB_VENV)/bin
 COLAB_STAMP := $(COLAB_VENV)/.installed
-COLAB_PYTHON ?= $(firstword $(foreach p,python3.12 $(wildcard $(HOME)/.pyenv/versions/3.12*/bin/python3.12),\
-	$(if $(shell $(p) -c 'print(1)' 2>/dev/null),$(p))) $(PYTHON))
+COLAB_PYTHON_VERSION := $(shell sed -n 's/^\# python: *\([0-9]*\.[0-9]*\).*/\1/p' requirements-colab.txt)
+COLAB_PYTHON ?= python$(COLAB_PYTHON_VERSION)
+PY_MINOR := -c 'import sys; print("%d.%d" % sys.version_info[:2])'
 
-.PHONY: venv venv-colab lab test test-colab unit notebooks run format check lint clean
+.PHONY: venv venv-colab lab test test-colab unit notebooks run format check lint clean colab-stack
 
 venv: $(STAMP)
 
 $(STAMP): requirements.txt pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@test -x $(BIN)/python || { py=$$(sh tools/find-python.sh $(SUPPORTED_PYTHON) $(PYTHON)) \
+		&& echo "Creating $(VENV) with $$py ($$($$py --version))" && $$py -m venv $(VENV); }
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	$(BIN)/python -m pip install --quiet --no-deps -e .
@@ -38,11 +46,17 @@ $(STAMP): requirements.txt pyproject.toml
 
 venv-colab: $(COLAB_STAMP)
 
-$(COLAB_STAMP): requirements-colab.txt pyproject.toml
-	test -x $(COLAB_BIN)/python || $(COLAB_PYTHON) -m venv $(COLAB_VENV)
+$(COLAB_STAMP): requirements-colab.txt colab/constraints.txt pyproject.toml
+	@test "$$($(COLAB_BIN)/python $(PY_MINOR) 2>/dev/null)" = "$(COLAB_PYTHON_VERSION)" || { \
+		py=$$(PYTHON_VAR=COLAB_PYTHON sh tools/find-python.sh $(COLAB_PYTHON_VERSION) $(COLAB_PYTHON_VERSION) \
+			$(COLAB_PYTHON) --install) && rm -rf $(COLAB_VENV) \
+		&& echo "Creating $(COLAB_VENV) with $$py ($$($$py --version))" && $$py -m venv $(COLAB_VENV); }
 	$(COLAB_BIN)/python -m pip install --quiet --upgrade pip
 	$(COLAB_BIN)/python -m pip install --quiet -r requirements-colab.txt
 	$(COLAB_BIN)/python -m pip install --quiet --no-deps -e .
+	# Colab's list as it is, then what every notebook's setup cell does first on Colab: repair
+	# what that list breaks (helpers.colab.prepare_runtime), so the suite tests the repair.
+	$(COLAB_BIN)/python -m helpers.colab
 	touch $(COLAB_STAMP)
 
 # Jupyter refuses to start as root unless told to (containers often run as root).
@@ -74,6 +88,13 @@ check: venv
 
 lint: venv
 	$(BIN)/ruff check helpers tests tools conftest.py $(NOTEBOOKS)
+
+# Rewrite requirements-colab.txt (and colab/constraints.txt) from a `pip freeze` of Colab.
+colab-stack:
+	@test -n "$(FREEZE)" -a -n "$(PYTHON_VERSION)" || { echo "usage: make colab-stack \
+	FREEZE=<Colab's pip freeze> PYTHON_VERSION=<its Python, e.g. 3.13.15> [SOURCE='<repository, commit, date>']"; exit 2; }
+	$(PYTHON) tools/colab_stack.py --freeze "$(FREEZE)" --python-version "$(PYTHON_VERSION)" \
+		$(if $(SOURCE),--source "$(SOURCE)")
 
 clean:
 	rm -rf $(VENV) $(COLAB_VENV) runs .pytest_cache

@@ -5,13 +5,14 @@
 - :func:`stack_line`: the one line that says which stack a test run used, printed by
   ``make test``, ``make test-colab`` and the Colab test runner before pytest starts::
 
-      stack: pinned tensorflow=2.21.0 keras=3.15.1 pandas=3.1.1 numpy=2.4.6
+      stack: pinned python=3.11.7 tensorflow=2.21.0 keras=3.15.1 pandas=3.1.1 numpy=2.4.6
 
 Run ``python -m helpers.versions NAME`` to print the line for the stack named ``NAME``.
 """
 
 from __future__ import annotations
 
+import platform
 import re
 import sys
 from importlib import metadata
@@ -21,7 +22,7 @@ __all__ = ["MINIMUM_VERSIONS", "STACK_PACKAGES", "as_tuple", "installed_version"
 
 # The oldest versions a test suite ran on: the Colab stack (requirements-colab.txt).
 # The setup cell, helpers.setup_notebook and pyproject.toml claim these and no lower.
-MINIMUM_VERSIONS = {"tensorflow": "2.19", "keras": "3.10"}
+MINIMUM_VERSIONS = {"tensorflow": "2.20", "keras": "3.13"}
 STACK_PACKAGES = ("tensorflow", "keras", "pandas", "numpy")
 # Builds that provide the `tensorflow` module under another distribution name.
 TENSORFLOW_BUILDS = ("tensorflow", "tensorflow-tpu", "tensorflow-cpu", "tensorflow-intel", "tf-nightly")
@@ -55,7 +56,7 @@ def installed_version(package: str) -> str | None:
 
 
 def require_versions(**minimums: str) -> None:
-    """Assert installed package versions, e.g. ``require_versions(tensorflow="2.19")``.
+    """Assert installed package versions, e.g. ``require_versions(tensorflow="2.20")``.
 
     Raises:
         RuntimeError: naming the package, the installed and the needed version, and
@@ -74,7 +75,8 @@ def require_versions(**minimums: str) -> None:
 
 
 def stack_line(name: str) -> str:
-    """``stack: <name> tensorflow=<v> keras=<v> pandas=<v> numpy=<v>`` from the installed packages.
+    """``stack: <name> python=<v> tensorflow=<v> keras=<v> pandas=<v> numpy=<v>``: this Python
+    and the installed packages.
 
     A package that is not installed shows as ``missing``.
 
@@ -88,7 +90,7 @@ def stack_line(name: str) -> str:
             "(letters, digits, '.', '_' or '-')."
         )
     versions = " ".join(f"{p}={installed_version(p) or 'missing'}" for p in STACK_PACKAGES)
-    return f"stack: {name} {versions}"
+    return f"stack: {name} python={platform.python_version()} {versions}"
 
 
 def main(argv: list[str] | None = None) -> int:

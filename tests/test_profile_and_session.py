@@ -51,10 +51,10 @@ def test_version_parsing_handles_suffixes():
 
 
 def test_minimum_versions_are_met_by_this_stack_and_no_lower_than_the_colab_stack():
-    """The claims: the oldest tested stack (requirements-colab.txt) is TF 2.19 / Keras 3.10."""
+    """The claims: the oldest tested stack (requirements-colab.txt) is TF 2.20 / Keras 3.13."""
     helpers.require_versions(**versions.MINIMUM_VERSIONS)
-    assert versions.as_tuple(versions.MINIMUM_VERSIONS["tensorflow"]) >= (2, 19)
-    assert versions.as_tuple(versions.MINIMUM_VERSIONS["keras"]) >= (3, 10)
+    assert versions.as_tuple(versions.MINIMUM_VERSIONS["tensorflow"]) >= (2, 20)
+    assert versions.as_tuple(versions.MINIMUM_VERSIONS["keras"]) >= (3, 13)
 
 
 def _pins(text: str, operator: str) -> dict[str, str]:
@@ -93,13 +93,16 @@ def test_tensorflow_tpu_counts_as_tensorflow(monkeypatch):
 
 def test_stack_line_names_the_stack_and_the_installed_versions():
     line = versions.stack_line("pinned")
-    assert re.fullmatch(r"stack: pinned tensorflow=\S+ keras=\S+ pandas=\S+ numpy=\S+", line)
+    assert re.fullmatch(r"stack: pinned python=\S+ tensorflow=\S+ keras=\S+ pandas=\S+ numpy=\S+", line)
+    import platform
+
     import keras
     import numpy as np
     import pandas as pd
 
     assert f" keras={keras.__version__} " in line and line.endswith(f" numpy={np.__version__}")
     assert f" pandas={pd.__version__} " in line
+    assert f" python={platform.python_version()} " in line
 
 
 def test_stack_line_marks_a_missing_package(monkeypatch):
@@ -115,7 +118,7 @@ def test_stack_line_refuses_a_name_that_is_not_one_word(name):
 
 def test_stack_line_command(capsys):
     assert versions.main(["colab"]) == 0
-    assert capsys.readouterr().out.startswith("stack: colab tensorflow=")
+    assert capsys.readouterr().out.startswith("stack: colab python=")
     assert versions.main([]) == 2
     assert "usage: python -m helpers.versions NAME" in capsys.readouterr().err
     assert versions.main(["Bad Name"]) == 2
