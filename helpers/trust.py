@@ -423,13 +423,17 @@ def negative_log_likelihood(probabilities: ArrayLike, labels: ArrayLike) -> floa
 
 def brier_score(probabilities: ArrayLike, labels: ArrayLike) -> float:
     """Mean squared distance between the probabilities and the one-hot truth, summed over
-    classes (0 is perfect, 2 the worst; ``sklearn.metrics.brier_score_loss``).
+    classes (0 is perfect, 2 the worst; what ``sklearn.metrics.brier_score_loss`` gives for
+    several classes from scikit-learn 1.7 on).
 
     Raises:
         ValueError: as :func:`reliability_bins`.
     """
     probs, labels = _probabilities(probabilities, labels)
-    return float(metrics.brier_score_loss(labels, probs, labels=np.arange(probs.shape[1])))
+    # By hand: scikit-learn's brier_score_loss takes several classes only from 1.7 on (and then
+    # gives the same number); Colab's 1.6 accepts binary labels only.
+    one_hot = np.eye(probs.shape[1])[labels]
+    return float(np.mean(np.sum((probs - one_hot) ** 2, axis=1)))
 
 
 def _logits(logits: ArrayLike, labels: ArrayLike | None = None) -> np.ndarray:
