@@ -10,7 +10,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_outp
 
 from tools import course
 
-NOTEBOOKS = sorted(course.NOTEBOOK_DIR.glob("*.ipynb"))
+NOTEBOOKS = course.course_notebooks()
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
