@@ -269,6 +269,11 @@ def normalize(nb, path: Path, clear: bool = False):
                 output.text = TF_LOG_LINE_RE.sub("", output.text)
                 if not output.text.strip():
                     continue
+            previous = outputs[-1] if outputs else {}
+            if output.get("output_type") == "stream" and previous.get("output_type") == "stream" \
+                    and previous.get("name") == output.get("name"):
+                previous.text += output.text  # one stream, however the kernel flushed it
+                continue
             outputs.append(output)
         cell.outputs = outputs
 
