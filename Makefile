@@ -22,7 +22,9 @@ SOLUTIONS_DIR := solutions
 # The suite: unit tests, the format check, then every notebook in the fast profile. nbval runs
 # each notebook in a kernel of the python that runs pytest (--nbval-current-env), so the
 # stack that is tested is the one the `stack:` line printed before it names.
-SUITE := tests $(NOTEBOOKS) --nbval-lax --nbval-current-env -q
+# PYTEST_ARGS adds pytest options, e.g. PYTEST_ARGS="-x" or "-n 2 --dist loadfile" (pytest-xdist).
+PYTEST_ARGS ?=
+SUITE := tests $(NOTEBOOKS) --nbval-lax --nbval-current-env -q $(PYTEST_ARGS)
 
 # The Colab stack, on Colab's Python: the minor version of the `# python:` line of
 # requirements-colab.txt (3.13 now), found on PATH, from pyenv or uv, or installed by uv; never
@@ -80,7 +82,7 @@ test-colab: venv-colab
 # `make test` so that the course's suite stays inside its 10-minute budget; CI runs both.
 test-solutions: venv
 	@$(BIN)/python -m helpers.versions pinned
-	COURSE_PROFILE=fast $(BIN)/python -m pytest $(SOLUTIONS_DIR) --nbval-lax --nbval-current-env -q
+	COURSE_PROFILE=fast $(BIN)/python -m pytest $(SOLUTIONS_DIR) --nbval-lax --nbval-current-env -q $(PYTEST_ARGS)
 
 unit: venv
 	$(BIN)/python -m pytest tests -q
