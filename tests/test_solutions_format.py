@@ -88,6 +88,13 @@ def test_a_new_exercise_without_a_solution_fails(tmp_path):
     assert "has 3 exercises" in "\n".join(course.check(path))
 
 
+def test_without_a_solutions_notebook_the_placeholder_stays(tmp_path):
+    (tmp_path / "notebooks").mkdir()
+    path = tmp_path / "notebooks" / "42_test_notebook.ipynb"
+    path.write_text(course._dump(course.normalize(_notebook(), path)), encoding="utf-8")
+    assert "<!-- solutions -->" in path.read_text(encoding="utf-8") and course.check(path) == []
+
+
 def test_exercises_without_the_solutions_link_are_caught(tmp_path):
     unlinked = _notebook(EXERCISES.replace("<!-- solutions -->", ""))
     nb = course.normalize(unlinked, Path("42_test_notebook.ipynb"))
@@ -97,12 +104,21 @@ def test_exercises_without_the_solutions_link_are_caught(tmp_path):
 
 
 COURSE = course.course_notebooks()
+# Notebooks whose exercises have no worked solutions yet: each is reported as skipped, its
+# exercises keep an invisible placeholder instead of a link, and README says "to come". The
+# list only shrinks: a notebook that gains its solutions notebook must leave it.
+SOLUTIONS_PENDING = {"02", "04", "05", "06", "07", "08", "11", "12", "13", "16", "19", "20"}
 
 
 @pytest.mark.parametrize("path", COURSE, ids=[p.name for p in COURSE])
 def test_every_notebook_with_exercises_has_its_solutions_notebook(path):
-    if course.exercises(nbformat.read(path, as_version=4)):
-        assert course.solutions_path(path).is_file(), f"write {course._relative(course.solutions_path(path))}"
+    if not course.exercises(nbformat.read(path, as_version=4)):
+        return
+    solutions = course._relative(course.solutions_path(path))
+    if path.name[:2] in SOLUTIONS_PENDING:
+        assert not course.solutions_path(path).is_file(), f"{solutions} exists: take it off SOLUTIONS_PENDING"
+        pytest.skip(f"the worked solutions of {path.name} are still to be written")
+    assert course.solutions_path(path).is_file(), f"write {solutions}"
 
 
 SOLUTIONS = course.solutions_notebooks()

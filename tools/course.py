@@ -116,7 +116,7 @@ def links_line(relative_path: str) -> str:
 
 def solutions_path(notebook: Path) -> Path:
     """Where ``notebooks/NN_x.ipynb``'s exercises are answered: ``solutions/NN_x_solutions.ipynb``."""
-    return SOLUTIONS_DIR / f"{notebook.stem}{SOLUTIONS_SUFFIX}"
+    return notebook.resolve().parent.parent / SOLUTIONS_DIR.name / f"{notebook.stem}{SOLUTIONS_SUFFIX}"
 
 
 def notebook_of_solutions(path: Path) -> Path:
@@ -277,13 +277,16 @@ def normalize(nb, path: Path, clear: bool = False):
             outputs.append(output)
         cell.outputs = outputs
 
-    for cell in nb.cells:  # the link from a notebook's exercises to their solutions
+    # The link from a notebook's exercises to their solutions, once the solutions notebook exists.
+    link = SOLUTIONS_PLACEHOLDER
+    if not is_solutions(path) and solutions_path(path).is_file():
+        link = solutions_line(_relative(path))
+    for cell in nb.cells:
         lines = cell.source.split("\n") if cell.cell_type == "markdown" else []
         if not is_solutions(path) and EXERCISES_HEADING in [line.strip() for line in lines]:
             cell.source = "\n".join(
-                solutions_line(_relative(path))
-                if line.strip() == SOLUTIONS_PLACEHOLDER or line.startswith(SOLUTIONS_LINE_START) else line
-                for line in lines
+                link if line.strip() == SOLUTIONS_PLACEHOLDER or line.startswith(SOLUTIONS_LINE_START)
+                else line for line in lines
             )
 
     if nb.cells and nb.cells[0].cell_type == "markdown":
@@ -361,7 +364,8 @@ def check(path: Path) -> list[str]:
         except ValueError as error:
             items = []
             problems.append(f"its exercises cannot be read: {error}")
-        if items and solutions_line(_relative(path)) not in markdown:
+        linked = solutions_line(_relative(path)) in markdown or SOLUTIONS_PLACEHOLDER in markdown
+        if items and not linked:
             problems.append(f"its exercises must link to their solutions: write {SOLUTIONS_PLACEHOLDER!r} "
                             "under '## Exercises', then format")
 
