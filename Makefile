@@ -2,7 +2,8 @@
 #   make lab                      JupyterLab on the course
 #   make test                     unit tests + every notebook under nbval (fast profile)
 #   make test-colab               the same suite on Colab's stack, in .venv-colab (requirements-colab.txt)
-#   make run [PROFILE=full] [NB=03] [INPLACE=1]   execute notebooks headless, with a summary
+#   make test-solutions           every solutions notebook under nbval (fast profile)
+#   make run [PROFILE=full] [NB=03] [INPLACE=1] [SOLUTIONS=1]   execute notebooks headless, with a summary
 #   make format / make lint       normalize notebooks / lint the code (format check: make check)
 #   make colab-stack FREEZE=... PYTHON_VERSION=... [SOURCE=...]   refresh requirements-colab.txt
 
@@ -17,10 +18,13 @@ STAMP := $(VENV)/.installed
 PROFILE ?= fast
 NB ?=
 NOTEBOOKS := notebooks
+SOLUTIONS_DIR := solutions
 # The suite: unit tests, the format check, then every notebook in the fast profile. nbval runs
 # each notebook in a kernel of the python that runs pytest (--nbval-current-env), so the
 # stack that is tested is the one the `stack:` line printed before it names.
-SUITE := tests $(NOTEBOOKS) --nbval-lax --nbval-current-env -q
+# PYTEST_ARGS adds pytest options, e.g. PYTEST_ARGS="-x" or "-n 2 --dist loadfile" (pytest-xdist).
+PYTEST_ARGS ?=
+SUITE := tests $(NOTEBOOKS) --nbval-lax --nbval-current-env -q $(PYTEST_ARGS)
 
 # The Colab stack, on Colab's Python: the minor version of the `# python:` line of
 # requirements-colab.txt (3.13 now), found on PATH, from pyenv or uv, or installed by uv; never
@@ -32,7 +36,7 @@ COLAB_PYTHON_VERSION := $(shell sed -n 's/^\# python: *\([0-9]*\.[0-9]*\).*/\1/p
 COLAB_PYTHON ?= python$(COLAB_PYTHON_VERSION)
 PY_MINOR := -c 'import sys; print("%d.%d" % sys.version_info[:2])'
 
-.PHONY: venv venv-colab lab test test-colab unit notebooks run format check lint clean colab-stack
+.PHONY: venv venv-colab lab test test-colab test-solutions unit notebooks run format check lint clean colab-stack
 
 venv: $(STAMP)
 
@@ -74,11 +78,17 @@ test-colab: venv-colab
 	@$(COLAB_BIN)/python -m helpers.versions colab
 	COURSE_PROFILE=fast $(COLAB_BIN)/python -m pytest $(SUITE)
 
+# The worked solutions to every exercise, in the fast profile, on the pinned stack. Kept out of
+# `make test` so that the course's suite stays inside its 10-minute budget; CI runs both.
+test-solutions: venv
+	@$(BIN)/python -m helpers.versions pinned
+	COURSE_PROFILE=fast $(BIN)/python -m pytest $(SOLUTIONS_DIR) --nbval-lax --nbval-current-env -q $(PYTEST_ARGS)
+
 unit: venv
 	$(BIN)/python -m pytest tests -q
 
 run: venv
-	$(BIN)/python tools/course.py run --profile $(PROFILE) $(if $(NB),--filter $(NB)) $(if $(INPLACE),--inplace)
+	$(BIN)/python tools/course.py run --profile $(PROFILE) $(if $(NB),--filter $(NB)) $(if $(INPLACE),--inplace) $(if $(SOLUTIONS),--solutions)
 
 format: venv
 	$(BIN)/python tools/course.py format
@@ -87,7 +97,7 @@ check: venv
 	$(BIN)/python tools/course.py check
 
 lint: venv
-	$(BIN)/ruff check helpers tests tools conftest.py $(NOTEBOOKS)
+	$(BIN)/ruff check helpers tests tools conftest.py $(NOTEBOOKS) $(SOLUTIONS_DIR)
 
 # Rewrite requirements-colab.txt (and colab/constraints.txt) from a `pip freeze` of Colab.
 colab-stack:

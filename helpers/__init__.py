@@ -4,8 +4,10 @@ Modules: ``profile`` (full/fast run profiles), ``versions`` (minimum versions an
 ``stack:`` line), ``colab`` (Colab runtime detection and the TPU install, before TensorFlow
 is imported), ``session`` (the setup cell), ``device`` (strategies and mixed precision),
 ``data`` (registry, format checks, cache, mirror, downloads, fixtures), ``plotting``,
-``evaluation`` (metrics and the results table), ``callbacks``, ``vision`` (image folders,
-stratified validation splits, Food-101), ``pretrained`` (keras.applications weights),
+``evaluation`` (metrics and the results table), ``callbacks``, ``image_folders`` (image
+folders as pipelines, stratified validation splits, thumbnails), ``image_predictions`` (one image
+or a dataset through a model), ``image_throughput`` (pipeline speed), ``food101`` (Food-101
+through TFDS), ``pretrained`` (keras.applications weights),
 ``hub`` (TF Hub modules as Keras 3 layers), ``text`` (tweet splits, PubMed RCT parsing,
 text utilities), ``timeseries`` (windows, forecast metrics, N-BEATS), ``unsupervised``
 (autoencoders, clustering and anomaly scores), ``semisupervised`` (label budgets,

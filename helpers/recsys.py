@@ -615,6 +615,32 @@ def build_neumf(
     )
 
 
+@keras.saving.register_keras_serializable(package="helpers")
+class IdDropout(keras.layers.Layer):
+    """In training, replace each id by 0 (the "unknown" row) with probability ``rate``; identity otherwise.
+
+    Dropout for ids (DropoutNet, Volkovs et al. 2017): the model sees simulated cold
+    starts during training, so the "unknown" row and the side features learn to stand in
+    for a missing id.
+    """
+
+    def __init__(self, rate: float = 0.0, seed: int | None = None, **kwargs):
+        super().__init__(**kwargs)
+        if not 0 <= rate < 1:
+            raise ValueError(f"rate={rate} must lie in [0, 1), e.g. 0.3.")
+        self.rate, self.seed = rate, seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def call(self, ids, training=False):
+        if not training or self.rate == 0:
+            return ids
+        keep = keras.random.uniform(keras.ops.shape(ids), seed=self.seed_generator) >= self.rate
+        return keras.ops.where(keep, ids, keras.ops.zeros_like(ids))
+
+    def get_config(self):
+        return {**super().get_config(), "rate": self.rate, "seed": self.seed}
+
+
 def build_hybrid(
     n_users: int,
     n_items: int,
@@ -623,19 +649,29 @@ def build_hybrid(
     dim: int = 32,
     l2: float = 1e-5,
     mean: float = 3.5,
+    id_dropout: float = 0.0,
 ) -> keras.Model:
     """MF whose user and item vectors and biases add side information, so cold starts get a guess.
 
     User side: id embedding + a dense projection of (age, gender, occupation embedding);
-    item side: id embedding + a dense projection of the genre flags. For an unknown id
-    (0) the id parts are untrained and small, and the features carry the prediction.
-    Inputs: ``user``, ``item`` (ids), ``genres`` (``n_genres`` floats), ``age``, ``gender``
-    (floats) and ``occupation`` (int, 1-based, 0 unknown).
+    item side: id embedding + a dense projection of the genre flags. Inputs: ``user``,
+    ``item`` (ids), ``genres`` (``n_genres`` floats), ``age``, ``gender`` (floats) and
+    ``occupation`` (int, 1-based, 0 unknown).
+
+    Trained on known users only, the id embeddings explain everything and the feature
+    projections learn little; an unknown id (0) then gets an untrained row. With
+    ``id_dropout > 0`` (DropoutNet, Volkovs et al. 2017) each training example's user
+    and movie ids are replaced by 0 with that probability (:class:`IdDropout`), so the
+    features must predict on their own and row 0 learns the average newcomer.
     """
     _check_sizes(
         n_users=n_users, n_items=n_items, n_genres=n_genres, n_occupations=n_occupations, dim=dim, l2=l2
     )
-    user, item = _ids("user"), _ids("item")
+    if not 0 <= id_dropout < 1:
+        raise ValueError(f"id_dropout={id_dropout} must lie in [0, 1), e.g. 0.3.")
+    user_id, item_id = _ids("user"), _ids("item")
+    user = IdDropout(id_dropout, name="user_id_dropout")(user_id)
+    item = IdDropout(id_dropout, name="item_id_dropout")(item_id)
     genres = keras.Input(shape=(n_genres,), name="genres")
     age, gender = keras.Input(shape=(), name="age"), keras.Input(shape=(), name="gender")
     occupation = _ids("occupation")
@@ -676,8 +712,8 @@ def build_hybrid(
     rating = keras.layers.Add()([keras.layers.Dot(axes=1)([p, q]), b_u, b_i])
     rating = keras.layers.Rescaling(1.0, offset=mean)(rating)
     inputs = {
-        "user": user,
-        "item": item,
+        "user": user_id,
+        "item": item_id,
         "genres": genres,
         "age": age,
         "gender": gender,
@@ -890,6 +926,122 @@ def fit_retrieval(
             break
     model.set_weights(best_weights)
     return history
+
+
+def item_rating_vectors(ratings: pd.DataFrame, n_users: int, n_items: int) -> np.ndarray:
+    """Each movie's ratings by every user: a dense ``(n_items + 1, n_users + 1)`` float32 array, 0 = unrated.
+
+    The transpose of :func:`rating_matrix`, densified: the input (and target) of
+    :func:`build_autorec`. Row and column 0 stay empty.
+    """
+    return rating_matrix(ratings, n_users, n_items).T.toarray()
+
+
+def observed_squared_error(y_true: tf.Tensor, y_pred: tf.Tensor) -> tf.Tensor:
+    """AutoRec's loss for each row: the summed squared error over the observed entries only.
+
+    ``y_true`` holds ratings 1-5 and 0 where nothing was rated; unrated entries add
+    nothing, so the model is never told that "not rated" means "rated 0".
+    """
+    observed = keras.ops.cast(y_true > 0, y_pred.dtype)
+    return keras.ops.sum(observed * keras.ops.square(y_true - y_pred), axis=-1)
+
+
+@keras.saving.register_keras_serializable(package="helpers")
+class ObservedRMSE(keras.metrics.Metric):
+    """RMSE over the entries where ``y_true > 0`` (the observed ratings of a rating matrix)."""
+
+    def __init__(self, name: str = "rmse", **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.total = self.add_variable(shape=(), initializer="zeros", name="total")
+        self.count = self.add_variable(shape=(), initializer="zeros", name="count")
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        y_true = keras.ops.cast(y_true, "float32")
+        observed = keras.ops.cast(y_true > 0, "float32")
+        error = observed * keras.ops.square(y_true - keras.ops.cast(y_pred, "float32"))
+        self.total.assign_add(keras.ops.sum(error))
+        self.count.assign_add(keras.ops.sum(observed))
+
+    def result(self):
+        return keras.ops.sqrt(self.total / keras.ops.maximum(self.count, 1.0))
+
+
+def build_autorec(n_users: int, hidden: int = 500, l2: float = 1e-2, mean: float = 3.5) -> keras.Model:
+    """Item-based AutoRec (Sedhain et al. 2015): a movie's rating vector -> sigmoid layer -> reconstruction.
+
+    Input and output are ``(n_users + 1,)`` vectors (one movie's ratings by every user,
+    0 = unrated; see :func:`item_rating_vectors`). The predicted rating of user ``u`` for
+    movie ``i`` is output ``u`` of movie ``i``'s vector. Train with
+    :func:`observed_squared_error`, which scores the observed ratings only; ``l2`` is
+    the L2 penalty on both weight matrices. The output bias starts at ``mean``.
+    """
+    _check_sizes(n_users=n_users, hidden=hidden, l2=l2)
+    reg = keras.regularizers.L2(l2) if l2 else None
+    ratings = keras.Input(shape=(n_users + 1,), name="ratings_of_movie")
+    code = keras.layers.Dense(hidden, activation="sigmoid", kernel_regularizer=reg, name="encoder")(ratings)
+    output = keras.layers.Dense(
+        n_users + 1,
+        kernel_regularizer=reg,
+        bias_initializer=keras.initializers.Constant(mean),
+        name="decoder",
+    )(code)
+    return keras.Model(ratings, output, name="autorec")
+
+
+def fit_autorec(
+    model: keras.Model,
+    x_fit: np.ndarray,
+    x_val: np.ndarray,
+    epochs: int = 300,
+    learning_rate: float = 1e-3,
+    batch_size: int = 128,
+    patience: int = 10,
+) -> keras.callbacks.History:
+    """Train AutoRec to reconstruct ``x_fit``; early stopping on the RMSE of the ratings in ``x_val``.
+
+    Both are :func:`item_rating_vectors` matrices of the same shape: the model reads the
+    training ratings ``x_fit`` and is scored, at every epoch, on the validation ratings
+    ``x_val`` (which it never reads); the best epoch's weights are restored.
+
+    Raises:
+        ValueError: ``epochs`` or ``patience`` < 1, shapes that differ, or no rating in ``x_val``.
+    """
+    if epochs < 1 or patience < 1:
+        raise ValueError(f"epochs={epochs} and patience={patience} must be >= 1.")
+    x_fit, x_val = np.asarray(x_fit, np.float32), np.asarray(x_val, np.float32)
+    if x_fit.shape != x_val.shape or x_fit.ndim != 2:
+        raise ValueError(
+            f"x_fit {x_fit.shape} and x_val {x_val.shape} must be (movies, users) matrices of one shape: "
+            "build both with item_rating_vectors."
+        )
+    if not (x_val > 0).any():
+        raise ValueError("x_val holds no rating: carve a validation set from the training ratings.")
+    model.compile(keras.optimizers.Adam(learning_rate), loss=observed_squared_error, metrics=[ObservedRMSE()])
+    stop = keras.callbacks.EarlyStopping("val_rmse", patience=patience, mode="min", restore_best_weights=True)
+    return model.fit(
+        x_fit,
+        x_fit,
+        validation_data=(x_fit, x_val),
+        epochs=epochs,
+        batch_size=batch_size,
+        callbacks=[stop],
+        verbose=0,
+    )
+
+
+def predict_autorec(
+    model: keras.Model, x_input: np.ndarray, users: np.ndarray, items: np.ndarray
+) -> np.ndarray:
+    """AutoRec's ratings for ``(users, items)`` pairs from the known ratings ``x_input``, clipped to 1-5.
+
+    ``x_input`` is the :func:`item_rating_vectors` matrix of every rating the model may
+    read (a fold's whole training part); a movie nobody rated there still gets the
+    decoder's per-user output for an empty vector, a learned user baseline.
+    """
+    users, items = np.asarray(users), np.asarray(items)
+    reconstruction = np.asarray(model.predict(np.asarray(x_input, np.float32), batch_size=512, verbose=0))
+    return np.clip(reconstruction[items, users], 1, 5)
 
 
 def score_all_items(

@@ -20,6 +20,8 @@ respect to its input and store the gradients of its parameters).
   rounding only for hyperparameters that float32 holds exactly (0.125, 0.875, ...).
 - :func:`minibatches` and :func:`train_epoch`: seeded batch order, shared by a NumPy loop
   and a Keras ``fit``; :func:`keras_mlp`: the Keras twin of :meth:`Sequential.mlp`.
+- :func:`small_mlp` and :func:`train_on_budget`: the overfitting study's Keras network (two
+  hidden ReLU layers, optional L2, dropout and augmentation) and its fixed step budget.
 
 Shapes follow Keras: a batch is ``(n, features)``, a dense kernel ``(inputs, units)``,
 so ``Sequential.parameters()`` is in the order of ``keras.Model.get_weights()``.
@@ -398,16 +400,20 @@ def keras_mlp(sizes: Sequence[int], activation: str = "relu", dtype: str = "floa
 # ---------------------------------------------------------------------------------------
 
 
-def numerical_gradient(f: Callable[[], float], array: np.ndarray, eps: float = 1e-6) -> np.ndarray:
+def numerical_gradient(f: Callable[[], float], array: np.ndarray, eps: float = 1e-6,
+                       allow_float32: bool = False) -> np.ndarray:
     """Central differences ``(f(a + eps) - f(a - eps)) / (2 eps)``, one entry of ``array`` at a time.
 
     ``f`` takes no argument and reads ``array`` (changed in place, then restored). Needs
     float64: in float32 the rounding error of ``f`` divided by ``2 eps`` swamps the result.
+    ``allow_float32=True`` accepts a float32 array too, to measure exactly that.
     """
-    if not isinstance(array, np.ndarray) or array.dtype != np.float64:
+    allowed = (np.float64, np.float32) if allow_float32 else (np.float64,)
+    if not isinstance(array, np.ndarray) or array.dtype not in allowed:
         raise ValueError(
             f"numerical_gradient needs a float64 NumPy array, got {getattr(array, 'dtype', type(array))}: "
-            "build the layer with dtype=np.float64 for gradient checks."
+            "build the layer with dtype=np.float64 for gradient checks (or pass allow_float32=True "
+            "to see how float32 fares)."
         )
     if not eps > 0:
         raise ValueError(f"eps must be positive, got {eps}.")
@@ -592,3 +598,64 @@ class Adam(Optimizer):
             m += (g - m) * (1 - self.beta_1)
             v += (np.square(g) - v) * (1 - self.beta_2)
             p -= (m * alpha) / (np.sqrt(v) + self.epsilon)
+
+
+# ---------------------------------------------------------------------------------------
+# The overfitting study (Keras)
+# ---------------------------------------------------------------------------------------
+
+
+def small_mlp(width: int, l2: float = 0.0, dropout: float = 0.0, augment: bool = False, classes: int = 10):
+    """Two hidden ReLU layers of ``width`` units on 28x28x1 images, compiled with Adam; outputs logits.
+
+    ``l2``: L2 penalty on the kernels (0: none); ``dropout``: rate after each hidden layer
+    (0: none); ``augment``: random horizontal flips and shifts of up to 10% (training only).
+    Seed with ``keras.utils.set_random_seed`` before calling for reproducible weights.
+    """
+    import keras
+
+    if int(width) != width or width < 1:
+        raise ValueError(f"width must be a positive whole number of units, got {width!r}.")
+    if l2 < 0:
+        raise ValueError(f"l2 must be 0 (no penalty) or positive, got {l2}.")
+    if not 0 <= dropout < 1:
+        raise ValueError(f"dropout must be a rate in [0, 1), got {dropout}.")
+    regularizer = keras.regularizers.L2(l2) if l2 else None
+    stack = [keras.Input((28, 28, 1))]
+    if augment:  # active in training only: random mirror images and shifts of up to 10%
+        stack += [keras.layers.RandomFlip("horizontal"),
+                  keras.layers.RandomTranslation(0.1, 0.1, fill_mode="constant")]
+    stack.append(keras.layers.Flatten())
+    for _ in range(2):
+        stack.append(keras.layers.Dense(int(width), activation="relu", kernel_regularizer=regularizer))
+        if dropout:
+            stack.append(keras.layers.Dropout(dropout))
+    model = keras.Sequential([*stack, keras.layers.Dense(classes)])
+    model.compile(optimizer=keras.optimizers.Adam(), metrics=["accuracy"],
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    return model
+
+
+def train_on_budget(model, x, y, validation: tuple, seed: int, *, batch_size: int, steps_per_epoch: int,
+                    epochs: int, patience: int | None = None) -> dict[str, list[float]]:
+    """Fit ``model`` for exactly ``epochs * steps_per_epoch`` steps of ``batch_size`` images drawn from
+    a shuffled, repeated ``tf.data`` pipeline (so more data never means more updates), validating
+    on ``validation = (x_val, y_val)`` after each "epoch". ``patience``: early stopping on the
+    validation loss, restoring the best weights (None: no early stopping). Returns the history.
+    """
+    import keras
+    import tensorflow as tf
+
+    if len(x) != len(y) or len(x) == 0:
+        raise ValueError(f"x and y need the same, non-zero number of rows, got {len(x)} and {len(y)}.")
+    for name, value in (("batch_size", batch_size), ("steps_per_epoch", steps_per_epoch), ("epochs", epochs)):
+        if int(value) != value or value < 1:
+            raise ValueError(f"{name} must be a positive whole number, got {value!r}.")
+    if len(validation) != 2:
+        raise ValueError("validation must be a pair (x_val, y_val).")
+    data = (tf.data.Dataset.from_tensor_slices((x, y)).shuffle(min(len(x), 10_000), seed=seed)
+            .repeat().batch(batch_size))
+    callbacks = ([keras.callbacks.EarlyStopping("val_loss", patience=patience, restore_best_weights=True)]
+                 if patience is not None else [])
+    return model.fit(data, steps_per_epoch=steps_per_epoch, epochs=epochs, verbose=0,
+                     validation_data=tuple(validation), callbacks=callbacks).history

@@ -8,7 +8,10 @@
   :func:`evaluate_forecast`: forecast metrics with checked inputs;
 - :func:`block_reward`: Bitcoin's block subsidy on given dates (the halving feature);
 - :class:`NBeatsBlock`: the generic N-BEATS block (Oreshkin et al. 2019,
-  arXiv:1905.10437) as a Keras layer returning ``(backcast, forecast)``.
+  arXiv:1905.10437) as a Keras layer returning ``(backcast, forecast)``;
+- :func:`window_splits` and :func:`fit_forecaster`: train/validation/test windows and
+  early-stopped training; :func:`dense_forecaster`, :func:`conv1d_forecaster`,
+  :func:`lstm_forecaster` and :func:`nbeats_model`: the forecasting models of notebook 09.
 """
 
 from __future__ import annotations
@@ -479,3 +482,133 @@ class NBeatsBlock(keras.layers.Layer):
             "n_neurons": self.n_neurons,
             "n_layers": self.n_layers,
         }
+
+
+# --------------------------------------------------------------------------- models and training
+
+
+def _positive_int(name: str, value) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+        raise ValueError(f"{name} must be an integer >= 1, got {value!r}.")
+    return int(value)
+
+
+def window_splits(values: ArrayLike, *, window: int, test_start: int, horizon: int = 1,
+                  val_fraction: float = 0.1):
+    """Windows of a series split in time order into training, validation and test examples.
+
+    :func:`make_windows` cuts ``values`` into ``(window, horizon)`` examples,
+    :func:`split_windows` splits them at step ``test_start``, and the last ``val_fraction``
+    of the training windows (still in time order) become the validation examples that
+    decide early stopping.
+
+    Returns:
+        ``((x_train, y_train), (x_val, y_val), (x_test, y_test))``.
+
+    Raises:
+        ValueError: a bad ``window``, ``horizon``, ``test_start`` or ``val_fraction`` (the
+            message names it).
+    """
+    window, horizon = _positive_int("window", window), _positive_int("horizon", horizon)
+    x, y = make_windows(np.asarray(values, dtype=float), window=window, horizon=horizon)
+    x_train, x_test, y_train, y_test = split_windows(x, y, window=window, test_start=test_start)
+    if not 0 < val_fraction < 1:
+        raise ValueError(f"val_fraction must be between 0 and 1 (exclusive), got {val_fraction!r}.")
+    cut = split_index(len(x_train), val_fraction)
+    return (x_train[:cut], y_train[:cut]), (x_train[cut:], y_train[cut:]), (x_test, y_test)
+
+
+def fit_forecaster(model: keras.Model, data, *, loss: str = "mae", epochs: int, patience: int,
+                   batch_size: int = 128, learning_rate: float = 1e-3,
+                   name: str | None = None) -> keras.callbacks.History:
+    """Compile with Adam, train with early stopping on the validation windows, keep the best weights.
+
+    ``data`` is what :func:`window_splits` returns (the test pair is not used). Prints the
+    number of epochs run and the best validation loss.
+
+    Raises:
+        ValueError: ``data`` is not ``(train, validation, test)`` pairs, or a bad ``epochs``,
+            ``patience`` or ``batch_size``.
+    """
+    if not isinstance(data, tuple | list) or len(data) != 3 or any(len(pair) != 2 for pair in data[:2]):
+        raise ValueError("data must be ((x_train, y_train), (x_val, y_val), (x_test, y_test)), "
+                         "as window_splits returns it.")
+    epochs, patience = _positive_int("epochs", epochs), _positive_int("patience", patience)
+    batch_size = _positive_int("batch_size", batch_size)
+    (x_train, y_train), (x_val, y_val), _ = data
+    model.compile(loss=loss, optimizer=keras.optimizers.Adam(learning_rate=learning_rate))
+    stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience, restore_best_weights=True)
+    history = model.fit(x_train, y_train, validation_data=(x_val, y_val), epochs=epochs,
+                        batch_size=batch_size, callbacks=[stop], verbose=0)
+    best = int(np.argmin(history.history["val_loss"]))
+    print(f"{name or model.name}: {len(history.history['loss'])} epochs, best validation "
+          f"{loss} {history.history['val_loss'][best]:.2f} at epoch {best + 1}")
+    return history
+
+
+def dense_forecaster(window: int, horizon: int = 1, units: int = 128,
+                     name: str | None = None) -> keras.Model:
+    """One hidden ReLU layer from ``window`` inputs to ``horizon`` forecasts.
+
+    Named ``dense_w{window}_h{horizon}`` unless ``name`` is given.
+    """
+    window, horizon, units = (_positive_int(n, v) for n, v in (("window", window), ("horizon", horizon),
+                                                                ("units", units)))
+    return keras.Sequential(
+        [keras.Input(shape=(window,)), keras.layers.Dense(units, activation="relu"),
+         keras.layers.Dense(horizon)],
+        name=name or f"dense_w{window}_h{horizon}",
+    )
+
+
+def conv1d_forecaster(window: int = 7, horizon: int = 1, filters: int = 128, kernel_size: int = 5,
+                      name: str | None = None) -> keras.Model:
+    """A causal Conv1D over the window read as a sequence of one feature, then a linear forecast."""
+    window, horizon = _positive_int("window", window), _positive_int("horizon", horizon)
+    filters, kernel_size = _positive_int("filters", filters), _positive_int("kernel_size", kernel_size)
+    return keras.Sequential(
+        [
+            keras.Input(shape=(window,)),
+            keras.layers.Reshape((window, 1)),
+            keras.layers.Conv1D(filters, kernel_size=kernel_size, padding="causal", activation="relu"),
+            keras.layers.Flatten(),
+            keras.layers.Dense(horizon),
+        ],
+        name=name or f"conv1d_w{window}_h{horizon}",
+    )
+
+
+def lstm_forecaster(window: int = 7, horizon: int = 1, units: int = 128,
+                    name: str | None = None) -> keras.Model:
+    """An LSTM with a ReLU activation (raw prices do not saturate it), then a linear forecast."""
+    window, horizon, units = (_positive_int(n, v) for n, v in (("window", window), ("horizon", horizon),
+                                                                ("units", units)))
+    return keras.Sequential(
+        [
+            keras.Input(shape=(window,)),
+            keras.layers.Reshape((window, 1)),
+            keras.layers.LSTM(units, activation="relu"),
+            keras.layers.Dense(horizon),
+        ],
+        name=name or f"lstm_w{window}_h{horizon}",
+    )
+
+
+def nbeats_model(input_size: int = 7, horizon: int = 1, *, blocks: int = 6, neurons: int = 256,
+                 layers: int = 4, name: str = "nbeats") -> keras.Model:
+    """N-BEATS (generic): ``blocks`` :class:`NBeatsBlock` layers joined by doubly residual stacking.
+
+    Each block receives what the previous blocks could not explain (input minus backcast,
+    ``keras.layers.subtract``); the model's forecast is the sum of the blocks' forecasts
+    (``keras.layers.add``).
+    """
+    blocks = _positive_int("blocks", blocks)
+    inputs = keras.Input(shape=(_positive_int("input_size", input_size),), name="window")
+    residual, forecast = inputs, None
+    for i in range(blocks):
+        block = NBeatsBlock(input_size, horizon, neurons, layers, name=f"block_{i}")
+        backcast, block_forecast = block(residual)
+        residual = keras.layers.subtract([residual, backcast], name=f"residual_{i}")
+        forecast = block_forecast if forecast is None else keras.layers.add([forecast, block_forecast],
+                                                                            name=f"forecast_{i}")
+    return keras.Model(inputs, forecast, name=name)

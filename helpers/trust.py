@@ -666,3 +666,75 @@ class FunctionRegressor(RegressorMixin, BaseEstimator):
         if not callable(self.predict_fn):
             raise TypeError("FunctionRegressor needs predict_fn, a function from inputs to predictions.")
         return np.asarray(self.predict_fn(X), dtype="float64").ravel()
+
+
+# --------------------------------------------------------------------------- notebook 18's models
+
+
+def small_cnn(seed: int, classes: int = 10) -> keras.Model:
+    """Notebook 18's small CNN for 28x28x1 images, compiled with Adam; outputs logits.
+
+    A strided convolution, a second convolution named ``last_conv`` (for :func:`grad_cam`),
+    max pooling and a dense layer, with dropout before both dense layers (for
+    :func:`mc_dropout_probabilities`). ``seed`` sets the initial weights.
+    """
+    if int(seed) != seed:
+        raise ValueError(f"seed must be a whole number, got {seed!r}.")
+    keras.utils.set_random_seed(int(seed))
+    model = keras.Sequential([
+        keras.Input(shape=(28, 28, 1)),
+        keras.layers.Conv2D(16, 3, strides=2, padding="same", activation="relu"),
+        keras.layers.Conv2D(32, 3, padding="same", activation="relu", name="last_conv"),
+        keras.layers.MaxPooling2D(),
+        keras.layers.Flatten(),
+        keras.layers.Dropout(0.3),
+        keras.layers.Dense(64, activation="relu"),
+        keras.layers.Dropout(0.3),
+        keras.layers.Dense(classes, name="logits"),
+    ], name="cnn")
+    model.compile(optimizer="adam", metrics=["accuracy"],
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    return model
+
+
+def explanations(model, images: ArrayLike, class_index, smoothgrad_samples: int = 20, ig_steps: int = 32,
+                 layer_name: str = "last_conv", patch: int = 4) -> dict[str, np.ndarray]:
+    """The five explanations of notebook 18, one non-negative ``(n, height, width)`` map per method:
+    gradient, SmoothGrad, integrated gradients (black baseline), Grad-CAM on ``layer_name`` and
+    occlusion with ``patch`` x ``patch`` squares (negative drops clipped to 0).
+    """
+    return {
+        "gradient": heatmap(gradient_saliency(model, images, class_index)),
+        "SmoothGrad": heatmap(smoothgrad(model, images, class_index, samples=smoothgrad_samples)),
+        "integrated gradients": heatmap(integrated_gradients(model, images, class_index, steps=ig_steps)),
+        "Grad-CAM": grad_cam(model, images, layer_name, class_index),
+        "occlusion": np.clip(occlusion(model, images, class_index, patch=patch), 0, None),
+    }
+
+
+def insurance_split(frame: pd.DataFrame, seed: int = 42):
+    """Notebook 01's split of the insurance table, then a validation set carved from its training part.
+
+    Returns ``(X_train, X_val, y_train, y_val)`` (features as a DataFrame, charges as
+    float32); the 20% test part of notebook 01 is left out untouched.
+    """
+    from sklearn.model_selection import train_test_split
+
+    if "charges" not in frame.columns:
+        raise ValueError(f"frame needs a 'charges' column (the insurance CSV), got {list(frame.columns)}.")
+    features, charges = frame.drop(columns="charges"), frame["charges"].to_numpy("float32")
+    X_rest, _, y_rest, _ = train_test_split(features, charges, test_size=0.2, random_state=seed)  # noqa: N806
+    return train_test_split(X_rest, y_rest, test_size=0.2, random_state=seed)
+
+
+def insurance_network(n_features: int, seed: int = 42) -> keras.Model:
+    """Notebook 01's insurance network (100 and 10 ReLU units, one output), compiled: MAE, Adam(0.01)."""
+    if int(n_features) != n_features or n_features < 1:
+        raise ValueError(f"n_features must be a positive whole number, got {n_features!r}.")
+    keras.utils.set_random_seed(seed)
+    model = keras.Sequential([keras.Input(shape=(int(n_features),)),
+                              keras.layers.Dense(100, activation="relu"),
+                              keras.layers.Dense(10, activation="relu"), keras.layers.Dense(1)],
+                             name="insurance_net")
+    model.compile(loss="mae", optimizer=keras.optimizers.Adam(learning_rate=0.01))
+    return model

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from PIL import Image
 
 
 @pytest.fixture
@@ -54,3 +55,23 @@ def hub_image_module_path(tmp_path_factory):
 def hub_text_module_path(tmp_path_factory):
     """A SavedModel with the sentence-encoder signature, written once per session."""
     return _write_module(tmp_path_factory, "universal_sentence_encoder", "write_sentence_encoder")
+
+
+def write_jpeg(path, colour, size=(40, 30)):
+    """A one-colour JPEG at ``path`` (parent folders created)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.new("RGB", size, colour).save(path, format="JPEG")
+    return path
+
+
+@pytest.fixture
+def colour_folder(tmp_path):
+    """train/<red|blue>/*.jpg with 3 images each, plus stray files."""
+    root = tmp_path / "train"
+    for index in range(3):
+        write_jpeg(root / "red" / f"{index}.jpg", (220, 20, 20))
+        write_jpeg(root / "blue" / f"{index}.jpg", (20, 20, 220))
+    (root / ".DS_Store").write_bytes(b"\x00\x01Bud1")
+    (root / "red" / ".DS_Store").write_bytes(b"\x00\x01Bud1")
+    (root / "blue" / "notes.txt").write_text("not an image")
+    return root

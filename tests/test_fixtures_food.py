@@ -94,7 +94,7 @@ def test_fast_profile_offline_fetch_writes_the_folders(offline_fast, capsys):
 def test_every_training_folder_can_give_each_class_to_validation(tmp_path):
     """The notebooks carve a stratified validation set out of the training folders: every class
     needs at least one image on each side, in the fixtures as in the real data."""
-    from helpers.vision import stratified_validation_split
+    from helpers.image_folders import stratified_validation_split
 
     entry = get_entry("10_food_classes_10_percent")
     write_food_folders(tmp_path, np.random.default_rng(0), entry)

@@ -22,7 +22,7 @@ from hypothesis import strategies as st  # noqa: E402
 from hypothesis.extra import numpy as hnp  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from helpers import evaluation, plotting, text, vision  # noqa: E402
+from helpers import evaluation, image_folders, plotting, text  # noqa: E402
 from helpers import timeseries as ts  # noqa: E402
 
 FAST = settings(max_examples=25, deadline=None)
@@ -171,7 +171,7 @@ def _png(path, value=128):
 def test_image_folder_ignores_and_names_top_level_images(tmp_path, capsys):
     for name in ("pizza/1.png", "pizza/2.png", "steak/1.png", "loose.png"):
         _png(tmp_path / name)
-    loaded = vision.image_folder_dataset(tmp_path, image_size=(8, 8), batch_size=2, shuffle=False)
+    loaded = image_folders.image_folder_dataset(tmp_path, image_size=(8, 8), batch_size=2, shuffle=False)
     assert loaded.count == 3 == sum(int(x.shape[0]) for x, _ in loaded.dataset)
     assert "Ignoring 1 image file(s) at the top level" in capsys.readouterr().out
 
@@ -181,10 +181,10 @@ def test_image_folder_refuses_a_class_without_a_readable_image(tmp_path):
     (tmp_path / "steak").mkdir()
     (tmp_path / "steak" / "1.jpg").write_bytes(b"not a jpeg")
     with pytest.raises(ValueError, match=r"Class folder\(s\) steak under .* hold no readable image"):
-        vision.image_folder_dataset(tmp_path, image_size=(8, 8))
+        image_folders.image_folder_dataset(tmp_path, image_size=(8, 8))
     (tmp_path / "steak" / "1.jpg").unlink()  # an empty class folder is the same mistake
     with pytest.raises(ValueError, match=r"Class folder\(s\) steak under"):
-        vision.image_folder_dataset(tmp_path, image_size=(8, 8))
+        image_folders.image_folder_dataset(tmp_path, image_size=(8, 8))
 
 
 # ------------------------------------------------------------------ time series

@@ -10,7 +10,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_outp
 
 from tools import course
 
-NOTEBOOKS = sorted(course.NOTEBOOK_DIR.glob("*.ipynb"))
+NOTEBOOKS = course.course_notebooks()
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
@@ -166,6 +166,20 @@ def test_readme_and_colab_runner_point_at_the_repository():
         relative = f"notebooks/{path.name}"
         assert f"({relative})" in readme, f"README's notebook table lacks {relative}"
         assert repo.colab_url(relative) in readme, f"README's Colab link for {relative} is stale"
+        solutions = course._relative(course.solutions_path(path))
+        assert f"({solutions})" in readme, f"README's notebook table lacks {solutions}"
     runner = (course.ROOT / "colab" / "run_course_tests.ipynb").read_text(encoding="utf-8")
     assert f"https://github.com/{repo.GITHUB_REPO}.git" in runner
     assert "make test" in readme and "make lab" in readme
+
+
+def test_a_stream_flushed_in_pieces_is_stored_as_one(tmp_path):
+    nb = _good_notebook()
+    nb.cells[3].execution_count = 1
+    nb.cells[3].outputs = [new_output("stream", name="stdout", text="placed on:"),
+                           new_output("stream", name="stdout", text=" CPU\n"),
+                           new_output("stream", name="stderr", text="a warning\n"),
+                           new_output("stream", name="stdout", text="done\n")]
+    cleaned = course.normalize(nb, tmp_path / "42_test_notebook.ipynb").cells[3].outputs
+    assert [(o.name, o.text) for o in cleaned] == [("stdout", "placed on: CPU\n"), ("stderr", "a warning\n"),
+                                                   ("stdout", "done\n")]

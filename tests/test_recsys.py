@@ -407,3 +407,65 @@ def test_two_tower_trains_with_in_batch_negatives(data):
         recsys.TwoTower(data.n_users, data.n_items, data.genre_matrix()[1:])
     with pytest.raises(ValueError, match="temperature=0"):
         recsys.TwoTower(data.n_users, data.n_items, data.genre_matrix(), temperature=0)
+
+
+def test_observed_squared_error_and_rmse_ignore_unrated_entries():
+    y_true = np.array([[5.0, 0.0, 3.0], [0.0, 0.0, 1.0]], np.float32)
+    y_pred = np.array([[4.0, 9.0, 3.0], [7.0, 7.0, 3.0]], np.float32)
+    # row 0: (5-4)^2 + (3-3)^2 = 1; row 1: (1-3)^2 = 4; the 0 entries never count
+    loss = keras.ops.convert_to_numpy(recsys.observed_squared_error(y_true, y_pred))
+    np.testing.assert_allclose(loss, [1.0, 4.0])
+    metric = recsys.ObservedRMSE()
+    metric.update_state(y_true, y_pred)
+    assert float(metric.result()) == pytest.approx(math.sqrt(5 / 3))
+
+
+def test_item_rating_vectors_by_hand():
+    frame = pd.DataFrame({"user_id": [1, 2, 2], "item_id": [3, 1, 3], "rating": [4, 5, 2]})
+    vectors = recsys.item_rating_vectors(frame, n_users=2, n_items=3)
+    assert vectors.shape == (4, 3) and vectors.dtype == np.float32
+    assert vectors[3, 1] == 4 and vectors[1, 2] == 5 and vectors[3, 2] == 2 and vectors.sum() == 11
+
+
+def test_autorec_learns_on_the_fixture_and_refuses_bad_input(data):
+    keras.utils.set_random_seed(0)
+    base, test = data.fold("u1")
+    train, val = recsys.random_holdout(base, 0.1)
+    x_fit, x_val = (recsys.item_rating_vectors(f, data.n_users, data.n_items) for f in (train, val))
+    model = recsys.build_autorec(data.n_users, hidden=16, l2=1e-3, mean=float(train["rating"].mean()))
+    assert model.output_shape == (None, data.n_users + 1)
+    history = recsys.fit_autorec(model, x_fit, x_val, epochs=4, learning_rate=0.01, batch_size=256)
+    assert history.history["loss"][-1] < history.history["loss"][0]
+    assert "val_rmse" in history.history
+    prediction = recsys.predict_autorec(model, x_fit, test["user_id"], test["item_id"])
+    assert prediction.shape == (len(test),) and 1 <= prediction.min() and prediction.max() <= 5
+    reconstruction = keras.ops.convert_to_numpy(model(x_fit[:3]))
+    np.testing.assert_allclose(
+        recsys.predict_autorec(model, x_fit, [1, 2], [2, 1]),
+        np.clip([reconstruction[2, 1], reconstruction[1, 2]], 1, 5),
+        rtol=1e-5,
+    )
+    with pytest.raises(ValueError, match="hidden=0"):
+        recsys.build_autorec(10, hidden=0)
+    with pytest.raises(ValueError, match="one shape"):
+        recsys.fit_autorec(model, x_fit, x_val[:-1])
+    with pytest.raises(ValueError, match="no rating"):
+        recsys.fit_autorec(model, x_fit, np.zeros_like(x_val))
+    with pytest.raises(ValueError, match="patience=0"):
+        recsys.fit_autorec(model, x_fit, x_val, patience=0)
+
+
+def test_id_dropout_hides_ids_only_in_training(data):
+    layer = recsys.IdDropout(0.5, seed=0)
+    ids = np.arange(1, 2001, dtype="int32")
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(layer(ids)), ids)
+    dropped = keras.ops.convert_to_numpy(layer(ids, training=True))
+    assert 0.4 < (dropped == 0).mean() < 0.6 and set(dropped[dropped > 0]) <= set(ids)
+    with pytest.raises(ValueError, match="rate=1"):
+        recsys.IdDropout(1.0)
+    with pytest.raises(ValueError, match="id_dropout=1"):
+        recsys.build_hybrid(10, 10, 19, 21, id_dropout=1.0)
+    hybrid = recsys.build_hybrid(
+        data.n_users, data.n_items, len(data.genres), len(data.occupations), 8, id_dropout=0.3
+    )
+    assert hybrid.get_layer("user_id_dropout").rate == 0.3

@@ -277,3 +277,53 @@ def test_train_epoch_lowers_the_loss_and_matches_keras_sgd():
         scratch.keras_mlp([5, 3], activation="elu")
     with pytest.raises(ValueError, match="at least the inputs and the classes"):
         scratch.keras_mlp([5])
+
+
+def test_numerical_gradient_accepts_float32_only_when_asked():
+    x = np.array([1.0, 2.0], dtype=np.float32)
+    with pytest.raises(ValueError, match="allow_float32=True"):
+        scratch.numerical_gradient(lambda: float((x**2).sum()), x)
+    grad = scratch.numerical_gradient(lambda: float((x.astype(np.float64) ** 2).sum()), x, eps=1e-2,
+                                      allow_float32=True)
+    np.testing.assert_allclose(grad, [2.0, 4.0], rtol=1e-3)
+
+
+def test_small_mlp_has_the_promised_layers_and_refuses_bad_settings():
+    keras.utils.set_random_seed(0)
+    plain = scratch.small_mlp(8)
+    assert plain.count_params() == 784 * 8 + 8 + 8 * 8 + 8 + 8 * 10 + 10
+    keras.utils.set_random_seed(0)
+    again = scratch.small_mlp(8)
+    np.testing.assert_array_equal(plain.get_weights()[0], again.get_weights()[0])
+    every = scratch.small_mlp(8, l2=1e-3, dropout=0.5, augment=True)
+    kinds = [type(layer).__name__ for layer in every.layers]
+    assert kinds[:2] == ["RandomFlip", "RandomTranslation"] and kinds.count("Dropout") == 2
+    assert every.output_shape == (None, 10)
+    with pytest.raises(ValueError, match="width must be a positive"):
+        scratch.small_mlp(0)
+    with pytest.raises(ValueError, match="dropout must be a rate"):
+        scratch.small_mlp(8, dropout=1.0)
+    with pytest.raises(ValueError, match="l2 must be 0"):
+        scratch.small_mlp(8, l2=-1.0)
+
+
+def test_train_on_budget_runs_exactly_the_budget_and_can_stop_early():
+    rng = np.random.default_rng(0)
+    x = rng.random((40, 28, 28, 1)).astype("float32")
+    y = (x.reshape(40, -1).mean(1) > np.median(x.reshape(40, -1).mean(1))).astype("int64")
+    keras.utils.set_random_seed(0)
+    history = scratch.train_on_budget(scratch.small_mlp(4), x, y, (x[:10], y[:10]), seed=0,
+                                      batch_size=8, steps_per_epoch=2, epochs=3)
+    assert len(history["loss"]) == 3 and len(history["val_accuracy"]) == 3
+    stopped = scratch.train_on_budget(scratch.small_mlp(4), x, y, (x[:10], y[:10]), seed=0,
+                                      batch_size=8, steps_per_epoch=1, epochs=30, patience=0)
+    assert 1 <= len(stopped["loss"]) <= 30
+    with pytest.raises(ValueError, match="same, non-zero number of rows"):
+        scratch.train_on_budget(scratch.small_mlp(4), x, y[:5], (x, y), seed=0, batch_size=8,
+                                steps_per_epoch=1, epochs=1)
+    with pytest.raises(ValueError, match="steps_per_epoch must be a positive"):
+        scratch.train_on_budget(scratch.small_mlp(4), x, y, (x, y), seed=0, batch_size=8,
+                                steps_per_epoch=0, epochs=1)
+    with pytest.raises(ValueError, match="validation must be a pair"):
+        scratch.train_on_budget(scratch.small_mlp(4), x, y, (x,), seed=0, batch_size=8,
+                                steps_per_epoch=1, epochs=1)

@@ -209,3 +209,62 @@ def test_nbeats_block_bad_config_and_input():
         ts.NBeatsBlock(input_size=7, horizon=0)
     with pytest.raises(ValueError, match="expects inputs with 7 features"):
         ts.NBeatsBlock(input_size=7, horizon=1, n_neurons=4, n_layers=1)(np.ones((2, 5), dtype="float32"))
+
+
+# ------------------------------------------------------------------ models and training
+
+
+def test_window_splits_cuts_train_validation_test_in_time_order():
+    (x_tr, y_tr), (x_val, y_val), (x_te, y_te) = ts.window_splits(np.arange(40.0), window=3, test_start=30,
+                                                                  val_fraction=0.25)
+    assert len(x_tr) + len(x_val) == 27 and len(x_te) == 10
+    assert y_tr[-1, 0] < y_val[0, 0] and y_val[-1, 0] == 29 and y_te[0, 0] == 30
+    assert np.array_equal(x_te[0], [27.0, 28.0, 29.0])
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"window": 0}, "window must be an integer >= 1"),
+    ({"horizon": 1.5}, "horizon must be an integer >= 1"),
+    ({"val_fraction": 1.0}, "val_fraction must be between 0 and 1"),
+])
+def test_window_splits_rejects_bad_arguments(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        ts.window_splits(np.arange(40.0), **{"window": 3, "test_start": 30, **kwargs})
+
+
+def test_fit_forecaster_trains_and_reports(capsys):
+    data = ts.window_splits(np.arange(60.0), window=3, test_start=50)
+    keras.utils.set_random_seed(0)
+    history = ts.fit_forecaster(ts.dense_forecaster(3, units=4), data, epochs=2, patience=1, name="tiny")
+    assert len(history.history["loss"]) <= 2
+    assert capsys.readouterr().out.startswith("tiny: ")
+
+
+def test_fit_forecaster_rejects_bad_data_and_epochs():
+    model = ts.dense_forecaster(3, units=4)
+    with pytest.raises(ValueError, match="data must be"):
+        ts.fit_forecaster(model, (np.zeros((4, 3)), np.zeros(4)), epochs=1, patience=1)
+    data = ts.window_splits(np.arange(60.0), window=3, test_start=50)
+    with pytest.raises(ValueError, match="epochs must be an integer >= 1"):
+        ts.fit_forecaster(model, data, epochs=0, patience=1)
+
+
+def test_forecasters_have_the_notebook_shapes_and_names():
+    assert ts.dense_forecaster(7).count_params() == 1153 and ts.dense_forecaster(7).name == "dense_w7_h1"
+    assert ts.dense_forecaster(30, horizon=7).output_shape == (None, 7)
+    assert ts.conv1d_forecaster().name == "conv1d_w7_h1" and ts.conv1d_forecaster().output_shape == (None, 1)
+    assert ts.lstm_forecaster(horizon=2).output_shape == (None, 2)
+    model = ts.nbeats_model(7, 2, blocks=2, neurons=8, layers=2)
+    assert model.output_shape == (None, 2)
+    assert len([layer for layer in model.layers if "block" in layer.name]) == 2
+
+
+@pytest.mark.parametrize(("builder", "kwargs", "message"), [
+    (ts.dense_forecaster, {"window": 0}, "window must be"),
+    (ts.conv1d_forecaster, {"kernel_size": 0}, "kernel_size must be"),
+    (ts.lstm_forecaster, {"units": -1}, "units must be"),
+    (ts.nbeats_model, {"blocks": 0}, "blocks must be"),
+])
+def test_forecasters_reject_bad_sizes(builder, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        builder(**kwargs)

@@ -293,3 +293,41 @@ def test_function_regressor_works_with_sklearn_inspection():
     assert np.allclose(np.diff(dependence["average"][0]) / np.diff(dependence["grid_values"][0]), 3)
     with pytest.raises(TypeError, match="needs predict_fn"):
         trust.FunctionRegressor().predict(frame)
+
+
+def test_small_cnn_outputs_logits_and_names_its_last_convolution():
+    model = trust.small_cnn(3)
+    again = trust.small_cnn(3)
+    assert model.output_shape == (None, 10) and model.get_layer("last_conv").filters == 32
+    assert model.layers[-1].get_config()["activation"] == "linear"
+    np.testing.assert_array_equal(model.get_weights()[0], again.get_weights()[0])
+    assert sum(isinstance(layer, keras.layers.Dropout) for layer in model.layers) == 2
+    with pytest.raises(ValueError, match="seed must be a whole number"):
+        trust.small_cnn(0.5)
+
+
+def test_explanations_give_one_non_negative_map_per_method_and_image():
+    model = trust.small_cnn(0)
+    images = np.random.default_rng(0).random((2, 28, 28, 1)).astype("float32")
+    maps = trust.explanations(model, images, [1, 2], smoothgrad_samples=2, ig_steps=2)
+    assert list(maps) == ["gradient", "SmoothGrad", "integrated gradients", "Grad-CAM", "occlusion"]
+    for heat in maps.values():
+        assert heat.shape == (2, 28, 28) and (heat >= 0).all()
+    with pytest.raises(ValueError, match="steps must be at least 1"):
+        trust.explanations(model, images, [1, 2], ig_steps=0)
+
+
+def test_insurance_split_and_network():
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"age": rng.integers(18, 65, 100), "charges": rng.random(100) * 1e4})
+    X_train, X_val, y_train, y_val = trust.insurance_split(frame)  # noqa: N806
+    assert (len(X_train), len(X_val)) == (64, 16) and "charges" not in X_train.columns
+    assert y_train.dtype == np.float32 and len(y_val) == 16
+    again = trust.insurance_split(frame)[0]
+    assert X_train.index.equals(again.index)
+    with pytest.raises(ValueError, match="'charges' column"):
+        trust.insurance_split(frame.drop(columns="charges"))
+    model = trust.insurance_network(5)
+    assert model.output_shape == (None, 1) and model.loss == "mae"
+    with pytest.raises(ValueError, match="n_features must be a positive"):
+        trust.insurance_network(0)

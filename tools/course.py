@@ -2,12 +2,15 @@
 
     python tools/course.py format [--clear] [NOTEBOOK ...]   # rewrite into the normalized form
     python tools/course.py check [NOTEBOOK ...]              # exit 1 and list every problem
-    python tools/course.py run [--profile fast|full] [--filter TEXT] [--inplace] [NOTEBOOK ...]
+    python tools/course.py run [--profile fast|full] [--filter TEXT] [--inplace] [--solutions] [NOTEBOOK ...]
     python tools/course.py terms-table                       # the README's "Data and their terms" table
     python tools/course.py set-version VERSION               # helpers.__version__, README links, notebooks
 
-With no NOTEBOOK, every ``notebooks/*.ipynb`` is used. ``make format``, ``make run`` and
-the test suite call this file; the format rules live here and nowhere else.
+With no NOTEBOOK, ``format`` and ``check`` take every ``notebooks/*.ipynb`` and
+``solutions/*_solutions.ipynb``; ``run`` takes the notebooks, or with ``--solutions`` the
+solutions notebooks. A solutions notebook answers its notebook's numbered exercises, each
+under ``## Exercise K`` with the exercise quoted verbatim, so the check can match them.
+``make format``, ``make run`` and the test suite call this file; the format rules live here and nowhere else.
 """
 
 from __future__ import annotations
@@ -32,6 +35,14 @@ import helpers  # noqa: E402
 from helpers import profile, repo, versions  # noqa: E402
 
 NOTEBOOK_DIR = ROOT / "notebooks"
+SOLUTIONS_DIR = ROOT / "solutions"
+SOLUTIONS_SUFFIX = "_solutions.ipynb"
+SOLUTIONS_PLACEHOLDER = "<!-- solutions -->"
+SOLUTIONS_LINE_START = "**Worked solutions**"
+EXERCISES_HEADING = "## Exercises"
+EXERCISE_ITEM_RE = re.compile(r"^(\d+)\.\s+(.*)$")
+EXERCISE_HEADING_RE = re.compile(r"^## Exercise (\d+)\s*$")
+ANSWER_START = "**Answer.**"
 RUNS_DIR = ROOT / "runs"
 LINKS_PLACEHOLDER = "<!-- links -->"
 TITLE_RE = re.compile(r"^# (\d\d) · \S.*$")
@@ -103,12 +114,112 @@ def links_line(relative_path: str) -> str:
     )
 
 
+def solutions_path(notebook: Path) -> Path:
+    """Where ``notebooks/NN_x.ipynb``'s exercises are answered: ``solutions/NN_x_solutions.ipynb``."""
+    return SOLUTIONS_DIR / f"{notebook.stem}{SOLUTIONS_SUFFIX}"
+
+
+def notebook_of_solutions(path: Path) -> Path:
+    """The notebook (in ``notebooks/`` beside ``solutions/``) whose exercises ``path`` answers."""
+    return path.resolve().parent.parent / NOTEBOOK_DIR.name / (path.name[: -len(SOLUTIONS_SUFFIX)] + ".ipynb")
+
+
+def is_solutions(path: Path) -> bool:
+    return path.name.endswith(SOLUTIONS_SUFFIX)
+
+
+def solutions_line(notebook_relative: str) -> str:
+    """The line under a notebook's ``## Exercises`` heading that links to its solutions notebook."""
+    target = f"solutions/{Path(notebook_relative).stem}{SOLUTIONS_SUFFIX}"
+    return (f"{SOLUTIONS_LINE_START} to these exercises, run in CI like this notebook: "
+            f"[open in Colab]({repo.colab_url(target)}) · [view on GitHub]({repo.github_url(target)})")
+
+
+def _normalize_text(text: str) -> str:
+    return " ".join(text.split())
+
+
+def exercises(nb) -> list[str]:
+    """The numbered items under the notebook's ``## Exercises`` heading, whitespace-normalized.
+
+    Raises:
+        ValueError: the items are not numbered 1, 2, 3, ... in order.
+    """
+    for cell in nb.cells:
+        if cell.cell_type != "markdown":
+            continue
+        lines = cell.source.split("\n")
+        if EXERCISES_HEADING not in [line.strip() for line in lines]:
+            continue
+        start = [line.strip() for line in lines].index(EXERCISES_HEADING) + 1
+        items: list[list[str]] = []
+        for line in lines[start:]:
+            if line.startswith("#"):
+                break
+            match = EXERCISE_ITEM_RE.match(line)
+            if match:
+                if int(match.group(1)) != len(items) + 1:
+                    raise ValueError(f"exercise {match.group(1)} follows exercise {len(items)}: "
+                                     "number them 1, 2, 3, ...")
+                items.append([match.group(2)])
+            elif items and line.strip() and not line.startswith(SOLUTIONS_LINE_START):
+                items[-1].append(line)
+        return [_normalize_text(" ".join(item)) for item in items]
+    return []
+
+
+def solution_sections(nb) -> list[tuple[int, str, bool]]:
+    """``(K, quoted text, has an answer)`` for each ``## Exercise K`` section of a solutions notebook.
+
+    The quoted text is the blockquote that follows the heading (whitespace-normalized); a
+    section has an answer when a markdown cell of it starts with ``**Answer.**``.
+    """
+    sections: list[list] = []
+    for cell in nb.cells:
+        if cell.cell_type != "markdown":
+            continue
+        lines = cell.source.split("\n")
+        match = EXERCISE_HEADING_RE.match(lines[0])
+        if match:
+            quote = []
+            for line in lines[1:]:
+                if not line.strip() and not quote:
+                    continue
+                if not line.startswith(">"):
+                    break
+                quote.append(line[1:])
+            sections.append([int(match.group(1)), _normalize_text(" ".join(quote)), False])
+        elif sections and cell.source.lstrip().startswith(ANSWER_START):
+            sections[-1][2] = True
+    return [tuple(section) for section in sections]
+
+
+def _solutions_problems(nb, path: Path) -> list[str]:
+    notebook = notebook_of_solutions(path)
+    if not notebook.is_file():
+        return [f"answers {_relative(notebook)}, which does not exist"]
+    wanted = exercises(nbformat.read(notebook, as_version=4))
+    problems = []
+    found = solution_sections(nb)
+    numbers = [number for number, _, _ in found]
+    if numbers != list(range(1, len(wanted) + 1)):
+        problems.append(f"has sections '## Exercise K' for K = {numbers}, but {_relative(notebook)} has "
+                        f"{len(wanted)} exercises: one section per exercise, in order")
+    for number, quote, answered in found:
+        if 1 <= number <= len(wanted) and quote != wanted[number - 1]:
+            problems.append(f"exercise {number}'s quote differs from {_relative(notebook)}'s exercise "
+                            f"{number}: quote it verbatim as a '> ' blockquote under the heading")
+        if not answered:
+            problems.append(f"exercise {number} has no markdown cell starting '{ANSWER_START}'")
+    return problems
+
+
 def _relative(path: Path) -> str:
-    """The notebook's path in the repository (``notebooks/<name>`` for a copy elsewhere)."""
+    """The notebook's path in the repository (``notebooks/<name>`` or ``solutions/<name>`` for a copy)."""
     try:
         return path.resolve().relative_to(ROOT).as_posix()
     except ValueError:
-        return f"notebooks/{path.name}"
+        return f"{'solutions' if is_solutions(path) else 'notebooks'}/{path.name}"
 
 
 def _tags(cell) -> list[str]:
@@ -158,8 +269,22 @@ def normalize(nb, path: Path, clear: bool = False):
                 output.text = TF_LOG_LINE_RE.sub("", output.text)
                 if not output.text.strip():
                     continue
+            previous = outputs[-1] if outputs else {}
+            if output.get("output_type") == "stream" and previous.get("output_type") == "stream" \
+                    and previous.get("name") == output.get("name"):
+                previous.text += output.text  # one stream, however the kernel flushed it
+                continue
             outputs.append(output)
         cell.outputs = outputs
+
+    for cell in nb.cells:  # the link from a notebook's exercises to their solutions
+        lines = cell.source.split("\n") if cell.cell_type == "markdown" else []
+        if not is_solutions(path) and EXERCISES_HEADING in [line.strip() for line in lines]:
+            cell.source = "\n".join(
+                solutions_line(_relative(path))
+                if line.strip() == SOLUTIONS_PLACEHOLDER or line.startswith(SOLUTIONS_LINE_START) else line
+                for line in lines
+            )
 
     if nb.cells and nb.cells[0].cell_type == "markdown":
         lines = nb.cells[0].source.split("\n")
@@ -225,9 +350,20 @@ def check(path: Path) -> list[str]:
     if sum("parameters" in _tags(c) for c in cells) != 1:
         problems.append("exactly one cell must be tagged 'parameters'")
     markdown = "\n".join(c.source for c in cells if c.cell_type == "markdown")
-    for heading in REQUIRED_HEADINGS:
-        if not re.search(rf"^{re.escape(heading)}\b", markdown, flags=re.MULTILINE):
-            problems.append(f"missing the section heading {heading!r}")
+    if is_solutions(path):
+        problems += _solutions_problems(nb, path)
+    else:
+        for heading in REQUIRED_HEADINGS:
+            if not re.search(rf"^{re.escape(heading)}\b", markdown, flags=re.MULTILINE):
+                problems.append(f"missing the section heading {heading!r}")
+        try:
+            items = exercises(nb)
+        except ValueError as error:
+            items = []
+            problems.append(f"its exercises cannot be read: {error}")
+        if items and solutions_line(_relative(path)) not in markdown:
+            problems.append(f"its exercises must link to their solutions: write {SOLUTIONS_PLACEHOLDER!r} "
+                            "under '## Exercises', then format")
 
     code = [c for c in cells if c.cell_type == "code"]
     has_outputs = any(c.outputs for c in code)
@@ -264,8 +400,22 @@ def check(path: Path) -> list[str]:
     return problems
 
 
-def _paths(args_paths: list[str], name_filter: str | None = None) -> list[Path]:
-    paths = [Path(p) for p in args_paths] or sorted(NOTEBOOK_DIR.glob("*.ipynb"))
+def course_notebooks() -> list[Path]:
+    return sorted(NOTEBOOK_DIR.glob("*.ipynb"))
+
+
+def solutions_notebooks() -> list[Path]:
+    return sorted(SOLUTIONS_DIR.glob(f"*{SOLUTIONS_SUFFIX}"))
+
+
+def all_notebooks() -> list[Path]:
+    """The course notebooks, then the solutions notebooks."""
+    return course_notebooks() + solutions_notebooks()
+
+
+def _paths(args_paths: list[str], name_filter: str | None = None,
+           default: list[Path] | None = None) -> list[Path]:
+    paths = [Path(p) for p in args_paths] or (all_notebooks() if default is None else default)
     if name_filter:
         paths = [p for p in paths if name_filter in p.name]
     missing = [str(p) for p in paths if not p.is_file()]
@@ -398,7 +548,8 @@ def cmd_run(args) -> int:
     if args.inplace and args.profile != "full":
         raise SystemExit("--inplace only with --profile full: committed outputs come from full runs.")
     results = []
-    for path in _paths(args.notebooks, args.filter):
+    default = solutions_notebooks() if args.solutions else course_notebooks()
+    for path in _paths(args.notebooks, args.filter, default):
         print(f"running {path.name} ({args.profile}) ...", flush=True)
         results.append(run_notebook(path, args.profile, args.inplace, args.timeout))
         r = results[-1]
@@ -468,6 +619,7 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--filter", help="only notebooks whose file name contains this text")
     run.add_argument("--inplace", action="store_true", help="save outputs into the notebook (full only)")
     run.add_argument("--timeout", type=int, default=3600, help="seconds allowed per cell")
+    run.add_argument("--solutions", action="store_true", help="solutions notebooks instead of notebooks")
     run.add_argument("notebooks", nargs="*")
     sub.add_parser("terms-table", help="print the README's 'Data and their terms' table from the registry")
     release = sub.add_parser("set-version", help="set the course's version; links and installs follow it")

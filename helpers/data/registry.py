@@ -450,14 +450,14 @@ ENTRIES: tuple[Entry, ...] = (
     ),
     # Food-101 in full, through tensorflow_datasets: TFDS downloads the archive from its
     # origin, checks it against its own registered checksum and prepares TFRecord shards.
-    # helpers.vision.load_food101 passes TFDS the data_dir <cache>/tensorflow_datasets
+    # helpers.food101.load_food101 passes TFDS the data_dir <cache>/tensorflow_datasets
     # (or <mirror>/tensorflow_datasets); the fast profile uses tfds.testing.mock_data.
     Entry(
         name="food101",
         description="Food-101: 101 food classes, 75,750 train / 25,250 validation (test) images",
         files=(RemoteFile("tensorflow_datasets/food101", is_dir=True, check=Check("tfds")),),
         format="TFDS-prepared: tensorflow_datasets/food101/<version>/ (dataset_info.json, TFRecord shards)",
-        fixture=None,  # no fixture: helpers.vision.load_food101 uses tfds.testing.mock_data
+        fixture=None,  # no fixture: helpers.food101.load_food101 uses tfds.testing.mock_data
         archive_url="http://data.vision.ee.ethz.ch/cvl/food-101.tar.gz",
         size_mb=4650,
         sha256_note="downloaded and verified by tensorflow_datasets (its own checksums), not here",

@@ -1,28 +1,23 @@
-"""Images for the vision notebooks: folder loaders, single-image prediction, Food-101 via TFDS.
+"""Image folders as ``tf.data`` pipelines: loaders, stratified validation splits, thumbnails.
 
 - :func:`image_folder_dataset` wraps ``keras.utils.image_dataset_from_directory`` and
   ``tf.data`` (cache, shuffle, batch, prefetch with ``AUTOTUNE``). Stray files that are
   not images (``.DS_Store``, notes) are skipped; images that cannot be decoded are found
-  before training, reported by name, and left out instead of failing mid-epoch.
+  before training (:func:`find_unreadable_images`), reported by name, and left out
+  instead of failing mid-epoch.
 - :func:`image_folder_split` carves a validation set out of a training folder, class by
   class (:func:`stratified_validation_split`), and builds both pipelines
   (:func:`image_files_dataset` builds one from a list of files).
 - :func:`thumbnails` shrinks a dataset's images to small flat vectors for the classical
   baselines.
-- :func:`load_and_prep_image` and :func:`predict_image` turn one image file into a
-  model's prediction; :func:`predict_dataset` predicts a whole dataset in one pass,
-  labels aligned, and keeps the most confidently wrong images.
-- :func:`images_per_second` and :func:`decode_and_resize_rate` measure how fast images
-  flow through a pipeline and how fast this machine decodes them one by one.
-- :func:`load_food101` loads Food-101 with ``tensorflow_datasets``, its ``data_dir``
-  under the course's data cache; in the ``fast`` profile without a prepared copy it uses
-  ``tfds.testing.mock_data`` (the real ``tfds.load`` code, random pixels) and says so.
+
+One image file into a model's prediction: :mod:`helpers.image_predictions`; pipeline
+speed: :mod:`helpers.image_throughput`; Food-101 through TFDS: :mod:`helpers.food101`.
 """
 
 from __future__ import annotations
 
 import os
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,40 +25,24 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from helpers import data, profile
-
 __all__ = [
     "IMAGE_EXTENSIONS",
-    "Food101",
     "ImageFolder",
-    "UnreadableImageError",
-    "decode_and_resize_rate",
     "find_unreadable_images",
-    "food101_data_dir",
     "image_files",
     "image_files_dataset",
     "image_folder_dataset",
     "image_folder_split",
-    "images_per_second",
-    "load_and_prep_image",
-    "load_food101",
-    "Predictions",
-    "predict_dataset",
-    "predict_image",
     "stratified_validation_split",
     "thumbnails",
 ]
 
 # The extensions keras.utils.image_dataset_from_directory reads; everything else is ignored.
 IMAGE_EXTENSIONS = (".bmp", ".gif", ".jpeg", ".jpg", ".png")
-TFDS_FOLDER = "tensorflow_datasets"  # under the data cache (or a mirror): TFDS's data_dir
-
-
-class UnreadableImageError(ValueError):
-    """An image file exists but cannot be decoded."""
 
 
 def _as_size(image_size) -> tuple[int, int]:
+    """``image_size`` as ``(height, width)`` of positive ints; a clear error otherwise."""
     try:
         height, width = (int(v) for v in image_size)
     except (TypeError, ValueError):
@@ -423,317 +402,3 @@ def thumbnails(
     if max_images is not None:
         features, targets = features[: int(max_images)], targets[: int(max_images)]
     return features, targets
-
-
-@dataclass
-class Predictions:
-    """A model's predictions on a dataset, with the labels of the same pass.
-
-    Attributes:
-        y_true: the labels, ``(n,)`` int.
-        probabilities: the model's outputs, ``(n, classes)``.
-        wrong_images: the ``most_wrong`` misclassified images the model was most confident
-            about, most confident first, uint8.
-        wrong_true: their true labels.
-        wrong_probabilities: their rows of ``probabilities``.
-    """
-
-    y_true: np.ndarray
-    probabilities: np.ndarray
-    wrong_images: np.ndarray
-    wrong_true: np.ndarray
-    wrong_probabilities: np.ndarray
-
-
-def predict_dataset(model: keras.Model, dataset: tf.data.Dataset, most_wrong: int = 9) -> Predictions:
-    """Predict every batch of a dataset of ``(images, labels)`` and keep the labels of the same pass.
-
-    ``model.predict(dataset)`` and a second loop for the labels only line up when the
-    dataset yields the same order every time; a TFDS split loaded with
-    ``shuffle_files=True`` does not. This goes through the data once, batch by batch, and
-    keeps the ``most_wrong`` images the model got wrong with the highest confidence (for
-    error analysis), without holding every image in memory.
-
-    Raises:
-        ValueError: ``most_wrong < 0``, the dataset is empty, or the model does not output one
-            probability per class (a 2-D output).
-    """
-    if int(most_wrong) < 0:
-        raise ValueError(f"most_wrong must be 0 or more, got {most_wrong!r}.")
-    y_true, probabilities = [], []
-    kept_images, kept_true, kept_probabilities, kept_confidence = [], [], [], np.empty(0)
-    for images, labels in dataset:
-        batch = np.asarray(model.predict_on_batch(images), dtype="float32")
-        if batch.ndim != 2 or batch.shape[1] < 2:
-            raise ValueError(
-                f"predict_dataset needs one probability per class (softmax outputs), got shape {batch.shape}."
-            )
-        labels = np.asarray(labels).reshape(-1).astype(int)
-        y_true.append(labels)
-        probabilities.append(batch)
-        wrong = np.flatnonzero(batch.argmax(axis=1) != labels)
-        if most_wrong and wrong.size:
-            images = np.asarray(images)
-            kept_images += [np.clip(images[i], 0, 255).astype("uint8") for i in wrong]
-            kept_true += labels[wrong].tolist()
-            kept_probabilities += list(batch[wrong])
-            kept_confidence = np.concatenate([kept_confidence, batch[wrong].max(axis=1)])
-            order = np.argsort(-kept_confidence, kind="stable")[: int(most_wrong)]
-            kept_images = [kept_images[i] for i in order]
-            kept_true = [kept_true[i] for i in order]
-            kept_probabilities = [kept_probabilities[i] for i in order]
-            kept_confidence = kept_confidence[order]
-    if not y_true:
-        raise ValueError("predict_dataset got an empty dataset: there is nothing to predict.")
-    classes = probabilities[0].shape[1]
-    return Predictions(
-        y_true=np.concatenate(y_true),
-        probabilities=np.concatenate(probabilities),
-        wrong_images=np.stack(kept_images) if kept_images else np.empty((0, 0, 0, 3), "uint8"),
-        wrong_true=np.asarray(kept_true, dtype=int),
-        wrong_probabilities=np.stack(kept_probabilities) if kept_probabilities else np.empty((0, classes)),
-    )
-
-
-def load_and_prep_image(path: str | os.PathLike, image_size: tuple[int, int] = (224, 224)) -> tf.Tensor:
-    """Read one image file and resize it: float32, shape ``image_size + (3,)``, values in [0, 255].
-
-    The same decoding and resizing (bilinear) as ``image_dataset_from_directory``, so a
-    model trained on a folder sees a custom image the way it saw its training images.
-
-    Raises:
-        FileNotFoundError: no file at ``path``.
-        UnreadableImageError: the file is not a decodable image.
-    """
-    height, width = _as_size(image_size)
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"No image file at {path}.")
-    try:
-        image = tf.io.decode_image(path.read_bytes(), channels=3, expand_animations=False)
-    except (tf.errors.OpError, ValueError):
-        raise UnreadableImageError(
-            f"{path.name} cannot be decoded as an image (JPEG, PNG, GIF or BMP expected)."
-        ) from None
-    return tf.image.resize(image, (height, width))
-
-
-def predict_image(
-    model: keras.Model,
-    path: str | os.PathLike,
-    class_names: list[str],
-    image_size: tuple[int, int] = (224, 224),
-) -> tuple[str, float]:
-    """Load, resize and classify one image file; return ``(class name, probability)``.
-
-    Works for a binary model (one sigmoid output: the probability of ``class_names[1]``)
-    and for a multi-class model (a softmax output per class).
-
-    Raises:
-        ValueError: ``class_names`` does not match the model's outputs.
-        FileNotFoundError, UnreadableImageError: as :func:`load_and_prep_image`.
-    """
-    image = load_and_prep_image(path, image_size)
-    probabilities = np.asarray(model.predict(image[None], verbose=0), dtype="float64")[0]
-    if probabilities.shape == (1,):
-        if len(class_names) != 2:
-            raise ValueError(
-                f"The model has one (sigmoid) output, so it needs 2 class names, got {len(class_names)}."
-            )
-        p = float(probabilities[0])
-        return (class_names[1], p) if p >= 0.5 else (class_names[0], 1.0 - p)
-    if len(class_names) != len(probabilities):
-        raise ValueError(
-            f"The model outputs {len(probabilities)} probabilities but {len(class_names)} class names "
-            f"were given; pass the class names of the data set the model was trained on."
-        )
-    best = int(probabilities.argmax())
-    return class_names[best], float(probabilities[best])
-
-
-def images_per_second(dataset: tf.data.Dataset, batches: int | None = None, warmup_batches: int = 1) -> float:
-    """How many images per second a batched ``dataset`` of ``(images, labels)`` delivers.
-
-    Iterates ``warmup_batches`` first (not timed: that is where caches fill and threads
-    start), then times ``batches`` batches (all the rest when ``None``).
-
-    Raises:
-        ValueError: a negative ``warmup_batches``, ``batches < 1``, or nothing left to time.
-    """
-    if warmup_batches < 0 or (batches is not None and batches < 1):
-        raise ValueError(
-            f"warmup_batches must be >= 0 and batches >= 1 (or None), got {warmup_batches}, {batches}."
-        )
-    iterator = iter(dataset)
-    for _ in range(warmup_batches):
-        next(iterator, None)
-    images, start = 0, time.perf_counter()
-    for index, element in enumerate(iterator):
-        if batches is not None and index >= batches:
-            break
-        images += int(tf.shape(element[0])[0])
-    elapsed = time.perf_counter() - start
-    if images == 0:
-        raise ValueError("The dataset had no batches left to time; use fewer warmup_batches or more data.")
-    return images / elapsed
-
-
-def decode_and_resize_rate(paths: list[str | os.PathLike], image_size: tuple[int, int] = (224, 224)) -> float:
-    """Images per second when this machine reads, decodes and resizes ``paths`` one by one (no tf.data).
-
-    Raises:
-        ValueError: ``paths`` is empty.
-    """
-    if not paths:
-        raise ValueError("decode_and_resize_rate needs at least one image path.")
-    load_and_prep_image(paths[0], image_size)  # warm up
-    start = time.perf_counter()
-    for path in paths:
-        load_and_prep_image(path, image_size)
-    return len(paths) / (time.perf_counter() - start)
-
-
-# --- Food-101 through tensorflow_datasets -------------------------------------------
-
-FOOD101 = "food101"
-
-
-@dataclass
-class Food101:
-    """Food-101 splits from TFDS: ``(image uint8 HxWx3, label int64)`` pairs, one at a time.
-
-    Attributes:
-        train, test: the TFDS ``train`` and ``validation`` splits (Food-101 has no other
-            test set: 75,750 and 25,250 images).
-        validation: with ``validation_percent=p``, the last ``p``% of the training split
-            (``train[-p%:]``), held out for validation, and ``train`` is the rest; else ``None``.
-        class_names: the 101 class names.
-        data_dir: the TFDS data_dir used.
-        source: ``"cache"``, ``"mirror"``, ``"origin"`` (TFDS downloaded and prepared it)
-            or ``"mock"`` (fast profile: ``tfds.testing.mock_data``, random pixels).
-    """
-
-    train: tf.data.Dataset
-    test: tf.data.Dataset
-    class_names: list[str]
-    data_dir: Path
-    source: str
-    validation: tf.data.Dataset | None = None
-
-    @property
-    def is_mock(self) -> bool:
-        return self.source == "mock"
-
-
-def _prepared(data_dir: Path) -> bool:
-    import tensorflow_datasets as tfds
-
-    builder = tfds.builder(FOOD101, data_dir=os.fspath(data_dir))
-    return Path(builder.data_dir, "dataset_info.json").is_file()
-
-
-def food101_data_dir() -> tuple[Path, str]:
-    """The TFDS ``data_dir`` for Food-101 and where it is: ``"cache"``, ``"mirror"`` or ``"absent"``.
-
-    TFDS keeps prepared datasets under ``<data_dir>/food101/<version>/``. The course
-    puts that ``data_dir`` at ``<data cache>/tensorflow_datasets`` (the cache is
-    ``data/`` or ``$COURSE_DATA_DIR``); a mirror (``$COURSE_DATA_MIRROR``) is read from
-    ``<mirror>/tensorflow_datasets``. When neither holds a prepared copy, the cache's is
-    returned with ``"absent"``: that is where TFDS downloads and prepares it.
-    """
-    cache = data.cache_dir() / TFDS_FOLDER
-    if _prepared(cache):
-        return cache, "cache"
-    mirror = data.mirror_dir()
-    if mirror is not None and _prepared(mirror / TFDS_FOLDER):
-        return mirror / TFDS_FOLDER, "mirror"
-    return cache, "absent"
-
-
-def load_food101(mock_examples: int = 64, validation_percent: int = 0) -> Food101:
-    """Food-101 (101 classes) as TFDS ``train`` and ``validation`` splits, ``as_supervised``.
-
-    Lookup: a prepared copy in the cache or mirror (see :func:`food101_data_dir`); else,
-    in the ``full`` profile, TFDS downloads the 5 GB archive from its origin and prepares
-    it in the cache (about an hour the first time); in the ``fast`` profile, the real
-    ``tfds.load`` code runs under ``tfds.testing.mock_data`` with ``mock_examples``
-    random images per split, announced with a ``GENERATED FIXTURE`` banner.
-
-    With ``validation_percent`` (1-99), the training split is sliced with TFDS's split API
-    into ``train[:-p%]`` and a validation set ``train[-p%:]``: the same images every time
-    (TFDS shuffled the examples once, when it prepared the data set). ``mock_data``
-    ignores slices: there every split holds the same ``mock_examples`` images.
-
-    Raises:
-        ValueError: ``mock_examples < 1`` or ``validation_percent`` outside 0-99.
-        helpers.data.DataNotFoundError: ``full`` profile, no prepared copy, and
-            downloads are off (``COURSE_OFFLINE``); the message says where to put one.
-    """
-    import tensorflow_datasets as tfds
-
-    if int(mock_examples) < 1:
-        raise ValueError(f"mock_examples must be at least 1, got {mock_examples!r}.")
-    if not (isinstance(validation_percent, int) and 0 <= validation_percent < 100):
-        raise ValueError(
-            f"validation_percent must be a whole number from 0 (no validation split) to 99, "
-            f"got {validation_percent!r}."
-        )
-    data_dir, where = food101_data_dir()
-    entry = data.get_entry(FOOD101)
-    source = where
-    if where == "absent":
-        if profile.is_fast():
-            source = "mock"
-        elif not data.store.downloads_allowed():
-            raise data.DataNotFoundError(
-                f"Food-101 is not prepared in {data_dir} (nor under a mirror's {TFDS_FOLDER}/), and "
-                f"downloads are off. On a machine with internet run `tfds.load('food101', "
-                f"data_dir=...)` once (it downloads {entry.archive_url}, about 5 GB), then copy the "
-                f"folder {TFDS_FOLDER}/food101/ into the cache or mirror. Or run the fast profile "
-                f"({profile.PROFILE_ENV}=fast) to use mock data."
-            )
-        else:
-            source = "origin"
-            print(
-                f"Food-101 is not prepared yet: TFDS downloads it ({entry.archive_url}, about 5 GB) "
-                f"and prepares it under the data cache. This takes a while, once."
-            )
-
-    splits = ["train", "validation"]
-    if validation_percent:
-        splits = [f"train[:-{validation_percent}%]", f"train[-{validation_percent}%:]", "validation"]
-
-    def _load():
-        datasets, info = tfds.load(
-            FOOD101,
-            split=splits,
-            as_supervised=True,
-            with_info=True,
-            data_dir=os.fspath(data_dir),
-            download=source == "origin",
-            shuffle_files=True,
-        )
-        return datasets, list(info.features["label"].names)
-
-    if source == "mock":
-        from absl import logging as absl_logging
-
-        level = absl_logging.get_verbosity()
-        absl_logging.set_verbosity(absl_logging.ERROR)  # mock_data's deprecation chatter
-        try:
-            with tfds.testing.mock_data(num_examples=int(mock_examples), data_dir=os.fspath(data_dir)):
-                datasets, names = _load()
-        finally:
-            absl_logging.set_verbosity(level)
-        profile.announce(
-            profile.FIXTURE_OUTPUT_MARKER,
-            "Food-101 is not prepared in the cache or a mirror, so the fast profile runs the real "
-            f"tfds.load code under tfds.testing.mock_data: {mock_examples} images of random pixels "
-            "and random labels per split (the same images in every split). Nothing learned from them "
-            "means anything about food.",
-        )
-    else:
-        datasets, names = _load()
-    train, *validation, test = datasets
-    return Food101(train=train, test=test, class_names=names, data_dir=data_dir, source=source,
-                   validation=validation[0] if validation else None)
