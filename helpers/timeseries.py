@@ -519,12 +519,13 @@ def window_splits(values: ArrayLike, *, window: int, test_start: int, horizon: i
 
 
 def fit_forecaster(model: keras.Model, data, *, loss: str = "mae", epochs: int, patience: int,
-                   batch_size: int = 128, learning_rate: float = 1e-3,
-                   name: str | None = None) -> keras.callbacks.History:
+                   batch_size: int = 128, learning_rate: float = 1e-3, name: str | None = None,
+                   callbacks: Sequence[keras.callbacks.Callback] = ()) -> keras.callbacks.History:
     """Compile with Adam, train with early stopping on the validation windows, keep the best weights.
 
     ``data`` is what :func:`window_splits` returns (the test pair is not used). Prints the
-    number of epochs run and the best validation loss.
+    number of epochs run and the best validation loss. ``callbacks`` run besides the early
+    stopping (for example ``keras.callbacks.ReduceLROnPlateau``).
 
     Raises:
         ValueError: ``data`` is not ``(train, validation, test)`` pairs, or a bad ``epochs``,
@@ -539,7 +540,7 @@ def fit_forecaster(model: keras.Model, data, *, loss: str = "mae", epochs: int, 
     model.compile(loss=loss, optimizer=keras.optimizers.Adam(learning_rate=learning_rate))
     stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience, restore_best_weights=True)
     history = model.fit(x_train, y_train, validation_data=(x_val, y_val), epochs=epochs,
-                        batch_size=batch_size, callbacks=[stop], verbose=0)
+                        batch_size=batch_size, callbacks=[stop, *callbacks], verbose=0)
     best = int(np.argmin(history.history["val_loss"]))
     print(f"{name or model.name}: {len(history.history['loss'])} epochs, best validation "
           f"{loss} {history.history['val_loss'][best]:.2f} at epoch {best + 1}")

@@ -6,7 +6,8 @@ variational and conditional autoencoders: :func:`build_code_encoder`,
 :func:`build_code_decoder`). The builders return the autoencoder and its encoder, so
 the code (the bottleneck) can be read out for maps, clustering and transfer. The dense and
 the convolutional autoencoder take the same ``code_size``, so their reconstruction errors
-compare like for like. Scores come from ``sklearn.metrics``.
+compare like for like; :func:`train_autoencoder` builds, compiles and fits one. Scores come
+from ``sklearn.metrics``.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ __all__ = [
     "build_dense_autoencoder",
     "clustering_scores",
     "reconstruction_errors",
+    "train_autoencoder",
 ]
 
 
@@ -312,3 +314,32 @@ def anomaly_scores(is_anomaly: ArrayLike, scores: ArrayLike) -> dict[str, float]
         "average precision": float(metrics.average_precision_score(truth, score)),
         "anomaly share": float(truth.mean()),
     }
+
+
+def train_autoencoder(builder, code_size: int, inputs: ArrayLike, *, targets: ArrayLike | None = None,
+                      validation: tuple[ArrayLike, ArrayLike], epochs: int, batch_size: int = 128,
+                      loss: str = "mse", seed: int = 42, name: str | None = None):
+    """Seed, build (``builder(code_size, name=...)``), compile (Adam, ``loss``) and fit an autoencoder.
+
+    The targets default to the inputs (plain autoencoder); pass clean images as ``targets``
+    and noisy ones as ``inputs`` for a denoising autoencoder. The default name is
+    ``dens_ae_<code size>`` or ``conv_ae_<code size>`` for the two builders of this module.
+
+    Returns:
+        ``(autoencoder, encoder, history)``.
+
+    Raises:
+        ValueError: ``epochs`` below 1, or inputs and targets of different shapes.
+    """
+    if isinstance(epochs, bool) or not isinstance(epochs, int | np.integer) or epochs < 1:
+        raise ValueError(f"epochs must be an integer >= 1, got {epochs!r}.")
+    targets = inputs if targets is None else targets
+    if np.shape(inputs) != np.shape(targets):
+        raise ValueError(f"inputs and targets must have the same shape, got {np.shape(inputs)} and "
+                         f"{np.shape(targets)}: an autoencoder's target is its (clean) input image.")
+    keras.utils.set_random_seed(seed)
+    autoencoder, encoder = builder(code_size, name=name or f"{builder.__name__[6:10]}_ae_{code_size}")
+    autoencoder.compile(optimizer="adam", loss=loss)
+    history = autoencoder.fit(inputs, targets, validation_data=validation, epochs=epochs,
+                              batch_size=batch_size, verbose=0)
+    return autoencoder, encoder, history

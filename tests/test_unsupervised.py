@@ -89,3 +89,21 @@ def test_code_builders_refuse_bad_input():
         unsupervised.build_code_decoder(4, hidden_units=())
     with pytest.raises(ValueError, match="n_classes must be 0"):
         unsupervised.build_code_encoder(4, n_classes=-1)
+
+
+def test_train_autoencoder_fits_and_names():
+    images = np.random.default_rng(0).random((16, 28, 28)).astype("float32")
+    autoencoder, encoder, history = unsupervised.train_autoencoder(
+        unsupervised.build_dense_autoencoder, 3, images, validation=(images, images), epochs=1, batch_size=8)
+    assert autoencoder.name == "dens_ae_3" and encoder.output_shape == (None, 3)
+    assert len(history.history["val_loss"]) == 1
+
+
+def test_train_autoencoder_refuses_bad_input():
+    images = np.zeros((4, 28, 28), dtype="float32")
+    with pytest.raises(ValueError, match="epochs must be an integer >= 1"):
+        unsupervised.train_autoencoder(unsupervised.build_dense_autoencoder, 3, images,
+                                       validation=(images, images), epochs=0)
+    with pytest.raises(ValueError, match="same shape"):
+        unsupervised.train_autoencoder(unsupervised.build_dense_autoencoder, 3, images, targets=images[:2],
+                                       validation=(images, images), epochs=1)
