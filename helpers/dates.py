@@ -12,7 +12,11 @@ the notebook needs no download:
   of the held-out styles;
 - :func:`rule_based_iso`: the rule-based baseline, ``dateutil.parser`` with the
   generator's conventions (month before day in slashed dates, two-digit years 1950-2049);
-- :func:`exact_match`: the share of predictions equal to the target string.
+- :func:`exact_match`: the share of predictions equal to the target string;
+- :class:`DateCodec`: characters to ids and back for a sequence-to-sequence model
+  (``TextVectorization`` with fixed character vocabularies), teacher-forcing datasets, and
+  greedy translation with :func:`helpers.transformer.greedy_decode`;
+- :func:`exact_match_by_style`: exact match per writing style, for several predictors.
 
 Conventions the data follows (a model learns them from examples, a rule must be told):
 slashed dates are month first (US style), dotted dates are day first (European style),
@@ -30,12 +34,18 @@ import pandas as pd
 from dateutil import parser as dateutil_parser
 
 __all__ = [
+    "END",
     "FIRST_DATE",
+    "SOURCE_CHARACTERS",
+    "START",
+    "TARGET_CHARACTERS",
+    "DateCodec",
     "HELD_OUT_FORMATS",
     "LAST_DATE",
     "TRAIN_FORMATS",
     "date_splits",
     "exact_match",
+    "exact_match_by_style",
     "format_date",
     "rule_based_iso",
 ]
@@ -276,3 +286,154 @@ def exact_match(predictions: Sequence[str | None], targets: Sequence[str]) -> fl
                 "strings, or None for no answer; decode model outputs to text first."
             )
     return float(np.mean([p is not None and p == t for p, t in zip(predictions, targets, strict=True)]))
+
+
+START, END = "^", "$"
+"""The decoder's start and end markers."""
+SOURCE_CHARACTERS = " abcdefghijklmnopqrstuvwxyz0123456789,./-'"
+"""Every character a (lower-cased) written date may hold; anything else maps to 1 (unknown)."""
+TARGET_CHARACTERS = "0123456789-" + START + END
+"""The characters of an ISO date, and the two markers."""
+
+
+class DateCodec:
+    """Characters to ids and back, for a model that translates written dates into ISO form.
+
+    Two ``keras.layers.TextVectorization`` layers with vocabularies written out in full (not
+    learned with ``adapt``, so every run gives the model the same shape): ``source_vectorizer``
+    lower-cases a written date and splits it into characters (``source_length`` ids);
+    ``target_vectorizer`` splits ``START + iso + END`` into characters (``target_length + 1``
+    ids). Index 0 is padding, 1 an unknown character.
+
+    Attributes:
+        source_vocabulary, target_vocabulary: number of ids on each side.
+        target_characters: NumPy array, id -> target character.
+        start_id, end_id: the ids of ``START`` and ``END``.
+
+    Raises:
+        ValueError: a length that is not positive, or a ``target_length`` shorter than an ISO
+            date plus its end marker (11).
+    """
+
+    def __init__(self, source_length: int = 40, target_length: int = 11):
+        import keras
+
+        if source_length < 1:
+            raise ValueError(f"source_length must be positive, got {source_length}.")
+        if target_length < 11:
+            raise ValueError(
+                f"target_length must be at least 11 (10 ISO characters and the end marker), "
+                f"got {target_length}."
+            )
+        self.source_length, self.target_length = source_length, target_length
+        self.source_vectorizer = keras.layers.TextVectorization(
+            standardize="lower",
+            split="character",
+            output_sequence_length=source_length,
+            vocabulary=list(SOURCE_CHARACTERS),
+            name="source_characters",
+        )
+        self.target_vectorizer = keras.layers.TextVectorization(
+            standardize=None,
+            split="character",
+            output_sequence_length=target_length + 1,
+            vocabulary=list(TARGET_CHARACTERS),
+            name="target_characters",
+        )
+        self.source_vocabulary = self.source_vectorizer.vocabulary_size()
+        self.target_characters = np.array(self.target_vectorizer.get_vocabulary())
+        self.target_vocabulary = len(self.target_characters)
+        self.start_id = int(np.flatnonzero(self.target_characters == START)[0])
+        self.end_id = int(np.flatnonzero(self.target_characters == END)[0])
+
+    @staticmethod
+    def _check_frame(frame: pd.DataFrame, columns: Sequence[str]) -> None:
+        missing = [c for c in columns if c not in getattr(frame, "columns", ())]
+        if missing:
+            raise ValueError(
+                f"frame lacks the column(s) {missing}: pass a DataFrame of date_splits "
+                "(columns human, iso, style)."
+            )
+
+    def encode_source(self, texts) -> np.ndarray:
+        """Written dates -> ``(batch, source_length)`` int array of character ids."""
+        return self.source_vectorizer(np.asarray(texts, dtype=object).astype(str)).numpy()
+
+    def encode(self, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """Source ids ``(batch, source_length)`` and target ids ``(batch, target_length + 1)`` of a frame.
+
+        Raises:
+            ValueError: ``frame`` lacks the ``human`` or ``iso`` column.
+        """
+        self._check_frame(frame, ("human", "iso"))
+        target = self.target_vectorizer((START + frame["iso"] + END).to_numpy()).numpy()
+        return self.encode_source(frame["human"].to_numpy()), target
+
+    def decode(self, ids) -> list[str]:
+        """Target ids -> strings, each cut at the first end marker (padding decodes to nothing)."""
+        return ["".join(self.target_characters[row]).split(END)[0] for row in np.asarray(ids)]
+
+    def teacher_forcing_dataset(
+        self, frame: pd.DataFrame, batch_size: int = 64, shuffle: bool = False, seed: int = 42
+    ):
+        """Batches of ``((source, target without its last id), target without its first id)``.
+
+        The decoder gets the correct previous characters (``^2001-03-0``) and learns to predict
+        each next one (``2001-03-03$``). ``shuffle`` mixes the whole frame with ``seed``.
+
+        Raises:
+            ValueError: ``frame`` lacks a column, or ``batch_size`` is not positive.
+        """
+        import tensorflow as tf
+
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be positive, got {batch_size}.")
+        source, target = self.encode(frame)
+        data = tf.data.Dataset.from_tensor_slices(((source, target[:, :-1]), target[:, 1:]))
+        if shuffle:
+            data = data.shuffle(len(frame), seed=seed)
+        return data.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+    def translate(self, model, texts) -> list[str]:
+        """Written dates (a sequence, or a frame with a ``human`` column) -> ISO strings, greedily.
+
+        Uses :func:`helpers.transformer.greedy_decode` with ``model(inputs, training=False)``.
+        """
+        from helpers.transformer import greedy_decode
+
+        if isinstance(texts, pd.DataFrame):
+            self._check_frame(texts, ("human",))
+            texts = texts["human"].to_numpy()
+        ids = greedy_decode(
+            lambda inputs: model(inputs, training=False),
+            self.encode_source(texts),
+            start_id=self.start_id,
+            end_id=self.end_id,
+            max_length=self.target_length,
+        )
+        return self.decode(ids)
+
+
+def exact_match_by_style(frame: pd.DataFrame, predictions: dict[str, Sequence]) -> pd.DataFrame:
+    """Exact match of each predictor, per writing style: one row per style, one column per name.
+
+    ``predictions`` maps a name to one prediction per row of ``frame`` (a frame of
+    :func:`date_splits`, with ``iso`` and ``style`` columns). An ``examples`` column counts
+    the rows of each style.
+
+    Raises:
+        ValueError: ``frame`` lacks a column, or a prediction list does not have one entry per row.
+    """
+    DateCodec._check_frame(frame, ("iso", "style"))
+    for name, predicted in predictions.items():
+        if len(predicted) != len(frame):
+            raise ValueError(
+                f"predictions[{name!r}] has {len(predicted)} entries for {len(frame)} rows: pass one per row."
+            )
+    rows = {}
+    for style, positions in frame.groupby("style", sort=True).indices.items():
+        truth = frame["iso"].to_numpy()[positions]
+        rows[style] = {"examples": len(positions)}
+        for name, predicted in predictions.items():
+            rows[style][name] = exact_match([predicted[i] for i in positions], truth)
+    return pd.DataFrame(rows).T.rename_axis("style")

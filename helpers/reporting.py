@@ -83,3 +83,22 @@ def print_results(results: Mapping[str, object]) -> None:
         else:
             text = str(value)
         print(f"{RESULT_PREFIX}{name} = {text}")
+
+
+def format_runs(
+    values: ArrayLike, fmt: str = ".2f", scale: float = 1.0, unit: str = "", over: str = "seeds"
+) -> str:
+    """One number measured over runs, as text: ``spread(values, over).format(...)`` for two or
+    more runs, the value alone with ``(1 run)`` for one (e.g. a fast profile that trains one seed).
+
+    Raises:
+        ValueError: no values, or a NaN/inf among them.
+    """
+    array = np.asarray(values, dtype=float).ravel()
+    if array.size == 0:
+        raise ValueError("format_runs got no values: pass one number per run.")
+    if array.size == 1:
+        if not np.isfinite(array[0]):
+            raise ValueError(f"format_runs got {array[0]}: check the run.")
+        return f"{array[0] * scale:{fmt}}{unit} (1 run)"
+    return spread(array, over=over).format(fmt, scale=scale, unit=unit)

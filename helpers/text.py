@@ -9,14 +9,20 @@
 - :func:`most_wrong`: the confidently wrong predictions of a binary classifier;
 - :func:`export_embeddings`: an embedding matrix and its vocabulary as the two TSV files
   the TensorBoard Embedding Projector (projector.tensorflow.org) reads;
-- :func:`disaster_tweets_split`: the earlier train/validation split of the tweets (notebook
-  13 uses it);
+- :func:`disaster_tweets_split`: the published course's train/validation split of the tweets
+  (duplicates kept; notebook 13 uses it, notebook 07 counts the copies it leaves across it);
 - :func:`disaster_tweets_three_way_split`: notebook 07's train/validation/test split of the
   tweets, after removing exact duplicate texts;
 - :func:`make_text_dataset`: the batched, prefetched ``tf.data`` pipeline of texts (or
   named inputs) and labels;
 - :func:`train_and_record`: fit a text classifier and record its validation metrics in a
-  :class:`helpers.evaluation.Results`.
+  :class:`helpers.evaluation.Results`;
+- :func:`text_classifier`: string tweet -> tokens -> a fresh ``Embedding`` -> your layers ->
+  probability of the positive class, compiled (notebook 07's models are built with it);
+- :func:`dense_average_classifier`: notebook 07's dense model (the average of the word
+  embeddings), used by notebooks 07 and 13;
+- :func:`conv1d_classifier`: notebook 07's 1D convolution, with optional parallel kernel
+  sizes and dropout (one branch per kernel size, each max-pooled over the tokens).
 """
 
 from __future__ import annotations
@@ -335,10 +341,10 @@ def disaster_tweets_split(
 
     Shuffles the rows with ``frame.sample(frac=1, random_state=seed)``, then holds out
     ``validation_fraction`` of them with ``sklearn.model_selection.train_test_split(...,
-    random_state=seed)``, the recipe of the published course. Notebook 13 uses it; notebook
-    07 uses :func:`disaster_tweets_three_way_split`, which removes duplicate texts first
-    (some validation tweets here have an exact copy in the training rows) and keeps a test
-    split.
+    random_state=seed)``, the recipe of the published course (notebook 13's committed run
+    uses it). Notebook 07 trains on :func:`disaster_tweets_three_way_split` instead, which
+    removes duplicate texts first (some validation tweets here have an exact copy in the
+    training rows) and keeps a test split; it uses this one only to count those copies.
 
     Returns:
         ``train_sentences, val_sentences, train_labels, val_labels`` (NumPy arrays).
@@ -558,3 +564,134 @@ def train_and_record(
         )
     results.add_probabilities(name, validation_labels, probabilities)
     return history
+
+
+def text_classifier(
+    text_vectorizer,
+    body: Sequence,
+    *,
+    name: str,
+    max_tokens: int,
+    embedding_dim: int,
+    mask_padding: bool = False,
+    learning_rate: float = 1e-3,
+    seed: int | None = None,
+):
+    """A compiled binary text classifier: string -> tokens -> fresh embedding -> ``body`` -> sigmoid.
+
+    The input is one string per example; ``text_vectorizer`` (an adapted
+    ``keras.layers.TextVectorization`` with ``output_mode="int"``, shared between models: it
+    has no trainable weights) turns it into token ids, a new ``Embedding(max_tokens,
+    embedding_dim, name="embedding")`` into vectors, the layers of ``body`` are applied in
+    order, and ``Dense(1, activation="sigmoid", name="probability")`` gives the probability
+    of the positive class. Compiled with binary cross-entropy, Adam(``learning_rate``) and
+    accuracy.
+
+    Args:
+        mask_padding: the embedding marks padding (index 0) with ``mask_zero=True`` so that
+            layers which read masks (``LSTM``, ``GRU``, ``Bidirectional``) skip it.
+        seed: when given, ``keras.utils.set_random_seed(seed)`` first, so the initial weights
+            (and dropout) depend on it only.
+
+    Raises:
+        ValueError: ``max_tokens`` or ``embedding_dim`` is not positive, ``learning_rate`` is
+            not positive, or ``body`` is a single layer instead of a sequence of layers.
+    """
+    import keras
+
+    if max_tokens < 1 or embedding_dim < 1:
+        raise ValueError(
+            f"max_tokens and embedding_dim must be positive, got {max_tokens} and {embedding_dim}."
+        )
+    if not learning_rate > 0:
+        raise ValueError(f"learning_rate must be positive, got {learning_rate}.")
+    if isinstance(body, keras.layers.Layer):
+        raise ValueError("body must be a list of layers, e.g. [keras.layers.GlobalAveragePooling1D()].")
+    if seed is not None:
+        keras.utils.set_random_seed(seed)
+    inputs = keras.Input(shape=(), dtype="string", name="tweet")
+    x = text_vectorizer(inputs)
+    x = keras.layers.Embedding(max_tokens, embedding_dim, mask_zero=mask_padding, name="embedding")(x)
+    for layer in body:
+        x = layer(x)
+    outputs = keras.layers.Dense(1, activation="sigmoid", name="probability")(x)
+    model = keras.Model(inputs, outputs, name=name)
+    model.compile(
+        loss="binary_crossentropy",
+        optimizer=keras.optimizers.Adam(learning_rate),
+        metrics=["accuracy"],
+    )
+    return model
+
+
+def dense_average_classifier(
+    text_vectorizer, *, max_tokens: int, embedding_dim: int, name: str = "dense", seed: int | None = None
+):
+    """Notebook 07's dense model: tokens -> embedding -> average over the tokens -> sigmoid.
+
+    :func:`text_classifier` with one ``GlobalAveragePooling1D(name="average_tokens")`` as its
+    body. Notebook 13 trains the same model as a reference for its transformer.
+    """
+    import keras
+
+    body = [keras.layers.GlobalAveragePooling1D(name="average_tokens")]
+    return text_classifier(
+        text_vectorizer, body, name=name, max_tokens=max_tokens, embedding_dim=embedding_dim, seed=seed
+    )
+
+
+def conv1d_classifier(
+    text_vectorizer,
+    *,
+    max_tokens: int,
+    embedding_dim: int,
+    filters: int = 32,
+    kernel_sizes: Sequence[int] = (5,),
+    embedding_dropout: float = 0.0,
+    dropout: float = 0.0,
+    name: str = "conv1d",
+    seed: int | None = None,
+):
+    """Notebook 07's 1D convolution over the token embeddings, max-pooled over the tokens.
+
+    One branch per kernel size: ``Conv1D(filters, kernel_size, padding="same",
+    activation="relu")`` then ``GlobalMaxPooling1D`` (each filter's strongest response in
+    the text); several branches are concatenated (Kim 2014's sentence CNN). Optional
+    regularisation: ``SpatialDropout1D(embedding_dropout)`` on the embedded tokens (drops
+    whole embedding channels) and ``Dropout(dropout)`` before the output.
+
+    Raises:
+        ValueError: no kernel size, a non-positive kernel size or filter count, or a dropout
+            rate outside [0, 1).
+    """
+    import keras
+
+    kernel_sizes = tuple(kernel_sizes)
+    if not kernel_sizes or min(kernel_sizes) < 1 or filters < 1:
+        raise ValueError(
+            f"kernel_sizes must hold at least one positive width and filters must be positive, "
+            f"got kernel_sizes={kernel_sizes}, filters={filters}."
+        )
+    for arg, rate in (("embedding_dropout", embedding_dropout), ("dropout", dropout)):
+        if not 0 <= rate < 1:
+            raise ValueError(f"{arg} must lie in [0, 1), got {rate}.")
+
+    several = len(kernel_sizes) > 1
+
+    def branches(x):
+        pooled = []
+        for k in kernel_sizes:
+            suffix = f"_{k}" if several else ""
+            y = keras.layers.Conv1D(filters, k, padding="same", activation="relu", name=f"conv1d{suffix}")(x)
+            pooled.append(keras.layers.GlobalMaxPooling1D(name=f"max_over_tokens{suffix}")(y))
+        return keras.layers.Concatenate(name="all_widths")(pooled) if several else pooled[0]
+
+    body = []
+    if embedding_dropout:
+        body.append(keras.layers.SpatialDropout1D(embedding_dropout, name="embedding_dropout"))
+    body.append(branches)
+    if dropout:
+        body.append(keras.layers.Dropout(dropout, name="dropout"))
+    return text_classifier(
+        text_vectorizer, body, name=name, max_tokens=max_tokens, embedding_dim=embedding_dim, seed=seed
+    )

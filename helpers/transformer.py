@@ -12,7 +12,12 @@ Notebook 13 builds these by hand before using KerasHub's versions:
   outputs, and a feed-forward block;
 - :func:`greedy_decode`: the one decoding loop every sequence-to-sequence model of the
   course uses;
-- :func:`plot_attention`: attention weights as a heat map, queries down, keys across.
+- :func:`plot_attention`: attention weights as a heat map, queries down, keys across;
+- :func:`tweet_classifier`: notebook 13's text classifier (token + position embeddings, one
+  encoder layer, the average of the real tokens, a sigmoid);
+- :func:`date_translator` / :func:`keras_hub_translator`: notebook 13's encoder-decoder
+  transformer, built from these layers and from KerasHub's (same sizes, same weights count);
+- :func:`cross_attention_weights`: what a trained translator's decoder looks at.
 
 Masks are passed as explicit arguments instead of Keras' implicit ``_keras_mask``
 propagation, so every attention call shows which positions it may see. The layers are
@@ -34,9 +39,13 @@ __all__ = [
     "TransformerEncoder",
     "attention_mask",
     "causal_mask",
+    "cross_attention_weights",
+    "date_translator",
     "greedy_decode",
+    "keras_hub_translator",
     "padding_mask",
     "plot_attention",
+    "tweet_classifier",
 ]
 
 
@@ -365,3 +374,180 @@ def plot_attention(
         ax.set_title(title)
     ax.figure.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
     return ax
+
+
+def tweet_classifier(
+    text_vectorizer,
+    *,
+    sequence_length: int,
+    max_tokens: int,
+    embedding_dim: int,
+    dense_dim: int,
+    num_heads: int,
+    dropout: float = 0.1,
+    head_dropout: float = 0.3,
+    seed: int | None = None,
+) -> keras.Model:
+    """string -> tokens -> token + position embeddings -> encoder -> masked average -> probability.
+
+    ``text_vectorizer`` is an adapted ``TextVectorization`` that pads or cuts every text to
+    ``sequence_length`` tokens. One :class:`TransformerEncoder` layer reads the embedded
+    tokens with a padding mask; ``GlobalAveragePooling1D`` averages the real (non-padding)
+    tokens only; ``Dropout(head_dropout)`` and a sigmoid give the probability of the positive
+    class. Compiled with binary cross-entropy, Adam and accuracy; ``seed`` (when given) seeds
+    the initial weights.
+
+    Raises:
+        ValueError: as :class:`PositionalEmbedding` and :class:`TransformerEncoder`, or a
+            ``head_dropout`` outside [0, 1).
+    """
+    if not 0.0 <= head_dropout < 1.0:
+        raise ValueError(f"head_dropout is a rate in [0, 1), got {head_dropout}.")
+    if seed is not None:
+        keras.utils.set_random_seed(seed)
+    inputs = keras.Input(shape=(), dtype="string", name="tweet")
+    token_ids = text_vectorizer(inputs)
+    real_tokens = padding_mask(token_ids)
+    x = PositionalEmbedding(sequence_length, max_tokens, embedding_dim, name="embedding")(token_ids)
+    x = TransformerEncoder(embedding_dim, dense_dim, num_heads, dropout, name="encoder")(
+        x, padding_mask=real_tokens
+    )
+    x = keras.layers.GlobalAveragePooling1D(name="average_real_tokens")(x, mask=real_tokens)
+    x = keras.layers.Dropout(head_dropout, name="head_dropout")(x)
+    outputs = keras.layers.Dense(1, activation="sigmoid", name="probability")(x)
+    model = keras.Model(inputs, outputs, name="tweet_transformer")
+    model.compile(loss="binary_crossentropy", optimizer=keras.optimizers.Adam(), metrics=["accuracy"])
+    return model
+
+
+def _compile_translator(model: keras.Model) -> keras.Model:
+    model.compile(
+        optimizer=keras.optimizers.Adam(1e-3),
+        loss=keras.losses.SparseCategoricalCrossentropy(ignore_class=0),
+        metrics=["accuracy"],
+    )
+    return model
+
+
+def date_translator(
+    *,
+    source_length: int,
+    source_vocabulary: int,
+    target_length: int,
+    target_vocabulary: int,
+    embedding_dim: int,
+    dense_dim: int,
+    num_heads: int,
+    dropout: float = 0.1,
+    seed: int | None = None,
+    name: str = "date_translator",
+) -> keras.Model:
+    """An encoder-decoder transformer: ``(source ids, target ids so far)`` -> next-token probabilities.
+
+    The encoder (:class:`PositionalEmbedding` ``"source_embedding"`` then
+    :class:`TransformerEncoder` ``"encoder"``) reads the source with its padding mask; the
+    decoder (``"target_embedding"``, :class:`TransformerDecoder` ``"decoder"``) reads the
+    target so far with a causal mask and attends to the encoder's outputs; a softmax
+    ``Dense`` (``"next_character"``) scores the next token at every target position. Inputs:
+    ``"source"`` ``(batch, source_length)`` and ``"target_so_far"`` ``(batch, target_length)``,
+    int64, 0 = padding. Compiled with Adam(1e-3) and a sparse cross-entropy that ignores
+    padding (``ignore_class=0``), for teacher forcing.
+
+    Raises:
+        ValueError: as the layers it uses (a size that is not positive, ``embedding_dim``
+            not divisible by ``num_heads``, a dropout rate outside [0, 1)).
+    """
+    if seed is not None:
+        keras.utils.set_random_seed(seed)
+    source = keras.Input((source_length,), dtype="int64", name="source")
+    target_so_far = keras.Input((target_length,), dtype="int64", name="target_so_far")
+    real_source = padding_mask(source)
+    x = PositionalEmbedding(source_length, source_vocabulary, embedding_dim, name="source_embedding")(source)
+    encoded = TransformerEncoder(embedding_dim, dense_dim, num_heads, dropout, name="encoder")(
+        x, padding_mask=real_source
+    )
+    y = PositionalEmbedding(target_length, target_vocabulary, embedding_dim, name="target_embedding")(
+        target_so_far
+    )
+    decoded = TransformerDecoder(embedding_dim, dense_dim, num_heads, dropout, name="decoder")(
+        y, encoded, decoder_padding_mask=padding_mask(target_so_far), encoder_padding_mask=real_source
+    )
+    outputs = keras.layers.Dense(target_vocabulary, activation="softmax", name="next_character")(decoded)
+    return _compile_translator(keras.Model([source, target_so_far], outputs, name=name))
+
+
+def keras_hub_translator(
+    *,
+    source_length: int,
+    source_vocabulary: int,
+    target_length: int,
+    target_vocabulary: int,
+    embedding_dim: int,
+    dense_dim: int,
+    num_heads: int,
+    dropout: float = 0.1,
+    seed: int | None = None,
+) -> keras.Model:
+    """:func:`date_translator` rebuilt from KerasHub's layers: same inputs, sizes and weights count.
+
+    ``keras_hub.layers.TokenAndPositionEmbedding``, ``TransformerEncoder`` and
+    ``TransformerDecoder`` (which adds the causal mask itself), with the same padding masks.
+
+    Raises:
+        ImportError: KerasHub is not installed (``pip install keras-hub``).
+    """
+    import keras_hub
+
+    if seed is not None:
+        keras.utils.set_random_seed(seed)
+    source = keras.Input((source_length,), dtype="int64", name="source")
+    target_so_far = keras.Input((target_length,), dtype="int64", name="target_so_far")
+    real_source = padding_mask(source)
+    x = keras_hub.layers.TokenAndPositionEmbedding(source_vocabulary, source_length, embedding_dim)(source)
+    encoded = keras_hub.layers.TransformerEncoder(dense_dim, num_heads, dropout=dropout)(
+        x, padding_mask=real_source
+    )
+    y = keras_hub.layers.TokenAndPositionEmbedding(target_vocabulary, target_length, embedding_dim)(
+        target_so_far
+    )
+    decoded = keras_hub.layers.TransformerDecoder(dense_dim, num_heads, dropout=dropout)(
+        y, encoded, decoder_padding_mask=padding_mask(target_so_far), encoder_padding_mask=real_source
+    )
+    outputs = keras.layers.Dense(target_vocabulary, activation="softmax", name="next_character")(decoded)
+    return _compile_translator(keras.Model([source, target_so_far], outputs, name="keras_hub_translator"))
+
+
+def cross_attention_weights(model: keras.Model, source_ids, target_ids) -> np.ndarray:
+    """The decoder's cross-attention weights of a :func:`date_translator` model.
+
+    Runs the model's named layers (``source_embedding``, ``encoder``, ``target_embedding``,
+    ``decoder``) on ``source_ids`` ``(batch, source length)`` and ``target_ids`` ``(batch,
+    target length)``, the decoder's input (start token first), in inference mode.
+
+    Returns:
+        ``(batch, heads, target length, source length)`` array: row ``i`` says which source
+        positions target position ``i`` looked at.
+
+    Raises:
+        ValueError: the model lacks one of those layers (it is not a :func:`date_translator`).
+    """
+    names = ("source_embedding", "encoder", "target_embedding", "decoder")
+    present = {layer.name for layer in model.layers}
+    missing = [name for name in names if name not in present]
+    if missing:
+        raise ValueError(
+            f"model {model.name!r} has no layer(s) {missing}: pass a model built by date_translator."
+        )
+    source_ids, target_ids = np.asarray(source_ids), np.asarray(target_ids)
+    real_source = padding_mask(source_ids)
+    encoded = model.get_layer("encoder")(
+        model.get_layer("source_embedding")(source_ids), padding_mask=real_source
+    )
+    _, weights = model.get_layer("decoder")(
+        model.get_layer("target_embedding")(target_ids),
+        encoded,
+        decoder_padding_mask=padding_mask(target_ids),
+        encoder_padding_mask=real_source,
+        return_attention_scores=True,
+    )
+    return ops.convert_to_numpy(weights)

@@ -132,3 +132,72 @@ def test_format_date_noise_is_reproducible():
 def test_date_splits_bad_input(kwargs, message):
     with pytest.raises(ValueError, match=message):
         date_splits(**kwargs)
+
+
+def test_date_codec_encodes_decodes_and_batches_for_teacher_forcing():
+    import pandas as pd
+
+    from helpers.dates import END, START, DateCodec
+
+    codec = DateCodec(source_length=12, target_length=11)
+    frame = pd.DataFrame({"human": ["03/04/01", "Mar 03 2001"], "iso": ["2001-03-04", "2001-03-03"]})
+    source, target = codec.encode(frame)
+    assert source.shape == (2, 12) and target.shape == (2, 12)
+    assert source[0, 8:].tolist() == [0, 0, 0, 0]  # padding after 8 characters
+    assert codec.target_characters[target[0, 0]] == START and codec.target_characters[target[0, -1]] == END
+    assert codec.decode(target[:, 1:]) == ["2001-03-04", "2001-03-03"]
+    assert codec.source_vocabulary == 2 + len(" abcdefghijklmnopqrstuvwxyz0123456789,./-'")
+    (batch_source, decoder_input), decoder_target = next(iter(codec.teacher_forcing_dataset(frame, 2)))
+    assert batch_source.shape == (2, 12)
+    assert decoder_input.shape == (2, 11) and decoder_target.shape == (2, 11)
+    np.testing.assert_array_equal(decoder_input.numpy()[:, 1:], decoder_target.numpy()[:, :-1])
+
+
+def test_date_codec_translate_runs_greedy_decoding_through_the_model():
+    import pandas as pd
+
+    from helpers.dates import DateCodec
+
+    codec = DateCodec()
+    answer = codec.target_vectorizer(["2001-03-03$"]).numpy()[0, :11]
+
+    def always_the_same(inputs, training=False):  # a "model" that always says 2001-03-03
+        source, _ = inputs
+        scores = np.eye(codec.target_vocabulary)[answer]
+        return np.broadcast_to(scores, (len(source), *scores.shape))
+
+    frame = pd.DataFrame({"human": ["3 March 2001", "03/03/01"], "iso": ["2001-03-03"] * 2})
+    assert codec.translate(always_the_same, frame) == ["2001-03-03", "2001-03-03"]
+    assert codec.translate(always_the_same, ["the 3rd of March, 2001"]) == ["2001-03-03"]
+
+
+def test_date_codec_bad_input():
+    import pandas as pd
+
+    from helpers.dates import DateCodec
+
+    with pytest.raises(ValueError, match="target_length must be at least 11"):
+        DateCodec(target_length=10)
+    with pytest.raises(ValueError, match="source_length must be positive"):
+        DateCodec(source_length=0)
+    codec = DateCodec()
+    with pytest.raises(ValueError, match=r"lacks the column\(s\) \['iso'\]"):
+        codec.encode(pd.DataFrame({"human": ["3 March 2001"]}))
+    with pytest.raises(ValueError, match="batch_size must be positive"):
+        codec.teacher_forcing_dataset(pd.DataFrame({"human": ["x"], "iso": ["2001-03-03"]}), batch_size=0)
+
+
+def test_exact_match_by_style():
+    import pandas as pd
+
+    from helpers.dates import exact_match_by_style
+
+    frame = pd.DataFrame({"iso": ["2001-03-03", "2002-04-04", "2003-05-05"], "style": ["a", "b", "a"]})
+    table = exact_match_by_style(frame, {"model": ["2001-03-03", "2002-04-04", "wrong"], "rule": [None] * 3})
+    assert table.loc["a", "examples"] == 2
+    assert table.loc["a", "model"] == 0.5 and table.loc["b", "model"] == 1.0
+    assert (table["rule"] == 0).all()
+    with pytest.raises(ValueError, match="has 1 entries for 3 rows"):
+        exact_match_by_style(frame, {"model": ["2001-03-03"]})
+    with pytest.raises(ValueError, match="lacks the column"):
+        exact_match_by_style(frame.drop(columns="style"), {})

@@ -48,3 +48,16 @@ def test_print_results_prints_one_line_per_figure(capsys):
 def test_print_results_refuses_bad_input(results, message):
     with pytest.raises(ValueError, match=message):
         print_results(results)
+
+
+def test_format_runs_gives_a_spread_for_several_runs_and_the_value_for_one():
+    from helpers.reporting import format_runs
+
+    assert format_runs([0.93, 0.95, 0.94], ".1f", scale=100, unit="%") == "94.0 ± 1.0% (3 seeds)"
+    assert format_runs([0.7412], ".3f") == "0.741 (1 run)"
+    with pytest.raises(ValueError, match="got no values"):
+        format_runs([])
+    with pytest.raises(ValueError, match="check the run"):
+        format_runs([float("nan")])
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        format_runs([0.5, float("inf")])

@@ -355,3 +355,94 @@ def test_disaster_tweets_three_way_split_bad_input(kwargs, message):
     fractions = {"validation_fraction": 0.1, "test_fraction": 0.1, **kwargs}
     with pytest.raises(ValueError, match=message):
         disaster_tweets_three_way_split(frame, **fractions)
+
+
+def _vectorizer(max_tokens=50, length=6):
+    import keras
+
+    vectorizer = keras.layers.TextVectorization(max_tokens=max_tokens, output_sequence_length=length)
+    vectorizer.adapt(["a forest fire near the town", "i love this song", "flood warning for the coast"])
+    return vectorizer
+
+
+def test_text_classifier_builds_a_compiled_string_to_probability_model():
+    import keras
+    import tensorflow as tf
+
+    from helpers.text import text_classifier
+
+    model = text_classifier(_vectorizer(), [keras.layers.LSTM(3)], name="toy", max_tokens=50,
+                            embedding_dim=4, mask_padding=True, seed=0)
+    assert model.name == "toy" and model.get_layer("embedding").mask_zero
+    assert model.get_layer("embedding").count_params() == 50 * 4
+    probabilities = model.predict(tf.constant(["fire in the town", "a song"]), verbose=0)
+    assert probabilities.shape == (2, 1) and ((probabilities > 0) & (probabilities < 1)).all()
+    assert model.loss == "binary_crossentropy"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"max_tokens": 0}, "must be positive"),
+        ({"embedding_dim": -1}, "must be positive"),
+        ({"learning_rate": 0}, "learning_rate must be positive"),
+        ({"body": "layer"}, "body must be a list of layers"),
+    ],
+)
+def test_text_classifier_bad_input(kwargs, message):
+    import keras
+
+    from helpers.text import text_classifier
+
+    arguments = {"body": [keras.layers.GlobalAveragePooling1D()], "max_tokens": 50, "embedding_dim": 4}
+    arguments.update(kwargs)
+    if arguments["body"] == "layer":
+        arguments["body"] = keras.layers.GlobalAveragePooling1D()
+    with pytest.raises(ValueError, match=message):
+        text_classifier(_vectorizer(), name="bad", **arguments)
+
+
+def test_dense_average_classifier_is_embedding_average_sigmoid_and_seeded():
+    from helpers.text import dense_average_classifier
+
+    vectorizer = _vectorizer()
+    first = dense_average_classifier(vectorizer, max_tokens=50, embedding_dim=4, seed=1)
+    second = dense_average_classifier(vectorizer, max_tokens=50, embedding_dim=4, seed=1)
+    assert [layer.name for layer in first.layers[-2:]] == ["average_tokens", "probability"]
+    assert first.count_params() == 50 * 4 + 4 + 1
+    for a, b in zip(first.get_weights(), second.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_conv1d_classifier_one_or_several_widths():
+    import tensorflow as tf
+
+    from helpers.text import conv1d_classifier
+
+    vectorizer = _vectorizer()
+    single = conv1d_classifier(vectorizer, max_tokens=50, embedding_dim=4, filters=3, kernel_sizes=(5,))
+    assert single.get_layer("conv1d").kernel_size == (5,)
+    assert single.count_params() == 50 * 4 + (5 * 4 * 3 + 3) + (3 + 1)
+    several = conv1d_classifier(vectorizer, max_tokens=50, embedding_dim=4, filters=2, kernel_sizes=(3, 4),
+                                embedding_dropout=0.3, dropout=0.5)
+    names = {layer.name for layer in several.layers}
+    assert {"conv1d_3", "conv1d_4", "all_widths", "embedding_dropout", "dropout"} <= names
+    assert several.get_layer("all_widths").output.shape == (None, 4)
+    assert several.predict(tf.constant(["fire near the coast"]), verbose=0).shape == (1, 1)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"kernel_sizes": ()}, "at least one positive width"),
+        ({"kernel_sizes": (0, 3)}, "at least one positive width"),
+        ({"filters": 0}, "filters must be positive"),
+        ({"dropout": 1.0}, r"dropout must lie in \[0, 1\)"),
+        ({"embedding_dropout": -0.1}, r"embedding_dropout must lie in \[0, 1\)"),
+    ],
+)
+def test_conv1d_classifier_bad_input(kwargs, message):
+    from helpers.text import conv1d_classifier
+
+    with pytest.raises(ValueError, match=message):
+        conv1d_classifier(_vectorizer(), max_tokens=50, embedding_dim=4, **kwargs)

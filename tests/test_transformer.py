@@ -154,3 +154,59 @@ def test_plot_attention_draws_and_checks_shapes():
         plot_attention(np.ones((1, 2, 3)), ["a", "b", "c"], ["x", "y"])
     with pytest.raises(ValueError, match="there are 2 query labels and 2 key labels"):
         plot_attention(np.ones((2, 3)), ["a", "b"], ["x", "y"])
+
+
+def test_tweet_classifier_builds_saves_and_checks_its_head_dropout(tmp_path):
+    import tensorflow as tf
+
+    from helpers.transformer import tweet_classifier
+
+    vectorizer = keras.layers.TextVectorization(max_tokens=30, output_sequence_length=6)
+    vectorizer.adapt(["forest fire near the town", "i love this song"])
+    model = tweet_classifier(vectorizer, sequence_length=6, max_tokens=30, embedding_dim=8, dense_dim=16,
+                             num_heads=2, seed=0)
+    texts = tf.constant(["fire in the town", "a song"])
+    probabilities = model.predict(texts, verbose=0)
+    assert probabilities.shape == (2, 1)
+    assert isinstance(model.get_layer("encoder"), TransformerEncoder)
+    model.save(tmp_path / "tweet.keras")
+    np.testing.assert_allclose(keras.saving.load_model(tmp_path / "tweet.keras").predict(texts, verbose=0),
+                               probabilities, atol=1e-6)
+    with pytest.raises(ValueError, match="head_dropout is a rate"):
+        tweet_classifier(vectorizer, sequence_length=6, max_tokens=30, embedding_dim=8, dense_dim=16,
+                         num_heads=2, head_dropout=1.5)
+
+
+SIZES = dict(source_length=7, source_vocabulary=12, target_length=5, target_vocabulary=9, embedding_dim=8,
+             dense_dim=16, num_heads=2)
+
+
+def test_date_translator_and_keras_hub_translator_match_in_shape_and_size():
+    from helpers.transformer import date_translator, keras_hub_translator
+
+    by_hand = date_translator(**SIZES, seed=0)
+    hub = keras_hub_translator(**SIZES, seed=0)
+    assert by_hand.count_params() == hub.count_params()
+    source = np.array([[3, 4, 5, 0, 0, 0, 0]])
+    target = np.array([[1, 2, 0, 0, 0]])
+    for model in (by_hand, hub):
+        scores = model.predict([source, target], verbose=0)
+        assert scores.shape == (1, 5, 9)
+        np.testing.assert_allclose(scores.sum(axis=-1), 1.0, rtol=1e-5)
+    with pytest.raises(ValueError, match="divisible by num_heads"):
+        date_translator(**{**SIZES, "num_heads": 3})
+
+
+def test_cross_attention_weights_shape_and_padding():
+    from helpers.transformer import cross_attention_weights, date_translator
+
+    model = date_translator(**SIZES, seed=0)
+    source = np.array([[3, 4, 5, 0, 0, 0, 0], [6, 7, 0, 0, 0, 0, 0]])
+    target = np.array([[1, 2, 3, 0, 0], [1, 0, 0, 0, 0]])
+    weights = cross_attention_weights(model, source, target)
+    assert weights.shape == (2, 2, 5, 7)  # (batch, heads, target, source)
+    np.testing.assert_allclose(weights.sum(axis=-1), 1.0, rtol=1e-5)
+    np.testing.assert_allclose(weights[1, :, :, 2:], 0.0, atol=1e-7)  # padding of the source gets nothing
+    toy = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)], name="toy")
+    with pytest.raises(ValueError, match="pass a model built by date_translator"):
+        cross_attention_weights(toy, source, target)
