@@ -10,7 +10,7 @@
 - :func:`export_embeddings`: an embedding matrix and its vocabulary as the two TSV files
   the TensorBoard Embedding Projector (projector.tensorflow.org) reads;
 - :func:`disaster_tweets_split`: the published course's train/validation split of the tweets
-  (duplicates kept; notebook 13 uses it, notebook 07 counts the copies it leaves across it);
+  (duplicates kept; notebook 07 counts the copies it leaves across the split);
 - :func:`disaster_tweets_three_way_split`: notebook 07's train/validation/test split of the
   tweets, after removing exact duplicate texts;
 - :func:`make_text_dataset`: the batched, prefetched ``tf.data`` pipeline of texts (or
@@ -341,10 +341,10 @@ def disaster_tweets_split(
 
     Shuffles the rows with ``frame.sample(frac=1, random_state=seed)``, then holds out
     ``validation_fraction`` of them with ``sklearn.model_selection.train_test_split(...,
-    random_state=seed)``, the recipe of the published course (notebook 13's committed run
-    uses it). Notebook 07 trains on :func:`disaster_tweets_three_way_split` instead, which
-    removes duplicate texts first (some validation tweets here have an exact copy in the
-    training rows) and keeps a test split; it uses this one only to count those copies.
+    random_state=seed)``, the recipe of the published course. Notebooks 07 and 13 train on
+    :func:`disaster_tweets_three_way_split` instead, which removes duplicate texts first
+    (some validation tweets here have an exact copy in the training rows) and keeps a test
+    split; notebook 07 uses this one only to count those copies.
 
     Returns:
         ``train_sentences, val_sentences, train_labels, val_labels`` (NumPy arrays).
