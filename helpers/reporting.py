@@ -37,6 +37,8 @@ class Spread:
         Example: ``spread([0.93, 0.95, 0.94]).format(".1f", scale=100, unit="%")`` gives
         ``"94.0 ± 1.0% (3 seeds)"``.
         """
+        if self.n == 1:  # one run (see summarise_runs): its value, no spread
+            return f"{self.mean * scale:{fmt}}{unit}" + (" (1 run)" if label else "")
         text = f"{self.mean * scale:{fmt}} ± {self.sd * scale:{fmt}}{unit}"
         return f"{text} ({self.n} {self.over})" if label else text
 
@@ -85,20 +87,32 @@ def print_results(results: Mapping[str, object]) -> None:
         print(f"{RESULT_PREFIX}{name} = {text}")
 
 
-def format_runs(
-    values: ArrayLike, fmt: str = ".2f", scale: float = 1.0, unit: str = "", over: str = "seeds"
-) -> str:
-    """One number measured over runs, as text: ``spread(values, over).format(...)`` for two or
-    more runs, the value alone with ``(1 run)`` for one (e.g. a fast profile that trains one seed).
+def summarise_runs(values: ArrayLike, over: str = "seeds") -> Spread:
+    """:func:`spread` for two or more runs; one run (a fast profile that trains one seed or one
+    fold) gives its value with ``sd`` NaN, which formats without a ± as ``<value> (1 run)``.
 
     Raises:
         ValueError: no values, or a NaN/inf among them.
     """
     array = np.asarray(values, dtype=float).ravel()
     if array.size == 0:
-        raise ValueError("format_runs got no values: pass one number per run.")
+        raise ValueError("summarise_runs got no values: pass one number per run.")
     if array.size == 1:
         if not np.isfinite(array[0]):
-            raise ValueError(f"format_runs got {array[0]}: check the run.")
-        return f"{array[0] * scale:{fmt}}{unit} (1 run)"
-    return spread(array, over=over).format(fmt, scale=scale, unit=unit)
+            raise ValueError(f"summarise_runs got {array[0]}: check the run.")
+        return Spread(float(array[0]), float("nan"), 1, over)
+    return spread(array, over=over)
+
+
+def format_runs(
+    values: ArrayLike,
+    fmt: str = ".2f",
+    scale: float = 1.0,
+    unit: str = "",
+    over: str = "seeds",
+    label: bool = True,
+) -> str:
+    """``summarise_runs(values, over).format(...)``: ``"94.0 ± 1.0% (3 seeds)"`` for several runs,
+    ``"94.0% (1 run)"`` for one. ``label=False`` leaves out the bracket (a table that states it once).
+    """
+    return summarise_runs(values, over).format(fmt, scale=scale, unit=unit, label=label)

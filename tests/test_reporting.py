@@ -2,6 +2,7 @@
 
 import math
 
+import numpy as np
 import pytest
 
 from helpers.reporting import Spread, print_results, spread
@@ -55,9 +56,21 @@ def test_format_runs_gives_a_spread_for_several_runs_and_the_value_for_one():
 
     assert format_runs([0.93, 0.95, 0.94], ".1f", scale=100, unit="%") == "94.0 ± 1.0% (3 seeds)"
     assert format_runs([0.7412], ".3f") == "0.741 (1 run)"
+    assert format_runs([0.7412], ".3f", label=False) == "0.741"
+    two = [0.93, 0.95]
+    assert format_runs(two, ".1f", 100, "%", label=False) == spread(two).format(".1f", 100, "%", label=False)
     with pytest.raises(ValueError, match="got no values"):
         format_runs([])
     with pytest.raises(ValueError, match="check the run"):
         format_runs([float("nan")])
     with pytest.raises(ValueError, match="NaN or infinite"):
         format_runs([0.5, float("inf")])
+
+
+def test_summarise_runs_is_the_spread_for_several_runs_and_the_value_for_one():
+    from helpers.reporting import summarise_runs
+
+    assert summarise_runs([500.0, 493.9, 500.0]) == spread([500.0, 493.9, 500.0])
+    one = summarise_runs([0.5], over="folds")
+    assert (one.mean, one.n, one.over) == (0.5, 1, "folds") and np.isnan(one.sd)
+    assert one.format(".1f", scale=100, unit="%") == "50.0% (1 run)"
