@@ -1,6 +1,6 @@
 # The course's commands. Each one creates or reuses .venv from requirements.txt.
 #   make lab                      JupyterLab on the course
-#   make test                     unit tests + every notebook under nbval (fast profile)
+#   make test [JOBS=0]            unit tests + every notebook under nbval (fast profile), 2 at a time
 #   make test-colab               the same suite on Colab's stack, in .venv-colab (requirements-colab.txt)
 #   make test-solutions           every solutions notebook under nbval (fast profile)
 #   make run [PROFILE=full] [NB=03] [INPLACE=1] [SOLUTIONS=1]   execute notebooks headless, with a summary
@@ -22,9 +22,15 @@ SOLUTIONS_DIR := solutions
 # The suite: unit tests, the format check, then every notebook in the fast profile. nbval runs
 # each notebook in a kernel of the python that runs pytest (--nbval-current-env), so the
 # stack that is tested is the one the `stack:` line printed before it names.
-# PYTEST_ARGS adds pytest options, e.g. PYTEST_ARGS="-x" or "-n 2 --dist loadfile" (pytest-xdist).
+# Two test processes at a time (pytest-xdist; --dist loadfile keeps each notebook's cells in one
+# process, in order), which shares a 2-core CPU better than one: a notebook alternates Python
+# work (kernel start, imports, tracing) that uses one core with numeric work. JOBS=0 runs
+# serially, the default where nvidia-smi sees a GPU, since every kernel would claim all of its
+# memory. PYTEST_ARGS adds pytest options, e.g. PYTEST_ARGS="-x".
+JOBS ?= $(shell nvidia-smi -L >/dev/null 2>&1 && echo 0 || echo 2)
 PYTEST_ARGS ?=
-SUITE := tests $(NOTEBOOKS) --nbval-lax --nbval-current-env -q $(PYTEST_ARGS)
+PARALLEL := -n $(JOBS) --dist loadfile
+SUITE := tests $(NOTEBOOKS) --nbval-lax --nbval-current-env -q $(PARALLEL) $(PYTEST_ARGS)
 
 # The Colab stack, on Colab's Python: the minor version of the `# python:` line of
 # requirements-colab.txt (3.13 now), found on PATH, from pyenv or uv, or installed by uv; never
@@ -82,7 +88,7 @@ test-colab: venv-colab
 # `make test` so that the course's suite stays inside its 10-minute budget; CI runs both.
 test-solutions: venv
 	@$(BIN)/python -m helpers.versions pinned
-	COURSE_PROFILE=fast $(BIN)/python -m pytest $(SOLUTIONS_DIR) --nbval-lax --nbval-current-env -q $(PYTEST_ARGS)
+	COURSE_PROFILE=fast $(BIN)/python -m pytest $(SOLUTIONS_DIR) --nbval-lax --nbval-current-env -q $(PARALLEL) $(PYTEST_ARGS)
 
 unit: venv
 	$(BIN)/python -m pytest tests -q
