@@ -6,6 +6,7 @@
   flaky for reasons unrelated to the code under test, so they are normalized here:
   stdout arriving in several chunks (ipykernel flushes on a timer) is merged, and
   stderr (TensorFlow's C++ log lines, which depend on the CPU and driver) is left out.
+- Under pytest-xdist, notebooks are handed out before the unit tests.
 - At the end, the wall time of each notebook is printed against its budget.
 """
 
@@ -50,6 +51,14 @@ if _nbval is not None:
 _session_start = time.perf_counter()
 _notebook_seconds: dict[str, float] = defaultdict(float)
 _notebook_failures: dict[str, int] = defaultdict(int)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Under pytest-xdist (``make test`` runs two processes), hand out the notebooks first and the
+    many short unit-test files last, so that one process does not sit idle while the other
+    runs a long notebook at the end. A stable sort: each notebook's cells keep their order."""
+    if hasattr(config, "workerinput"):
+        items.sort(key=lambda item: not item.nodeid.split("::", 1)[0].endswith(".ipynb"))
 
 
 def pytest_runtest_logreport(report):
