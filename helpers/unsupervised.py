@@ -133,6 +133,24 @@ def _check_hidden(hidden_units: Sequence[int]) -> tuple[int, ...]:
     return units
 
 
+def _dense_stack(first, flat, code_size: int, n_classes: int, hidden_units: Sequence[int]):
+    """Checks the arguments, adds an optional one-hot class input, and the hidden ReLU layers.
+
+    Returns ``(inputs, x)``: the model's input(s) and the last hidden layer's output.
+    """
+    _check_code_size(code_size)
+    units = _check_hidden(hidden_units)
+    if n_classes < 0:
+        raise ValueError(f"n_classes must be 0 (unconditional) or the number of classes, got {n_classes}.")
+    inputs, x = first, flat
+    if n_classes:
+        label = keras.Input(shape=(n_classes,), name="class")
+        inputs, x = [first, label], keras.layers.Concatenate()([flat, label])
+    for width in units:
+        x = keras.layers.Dense(width, activation="relu")(x)
+    return inputs, x
+
+
 def build_code_encoder(
     code_size: int,
     n_classes: int = 0,
@@ -161,20 +179,11 @@ def build_code_encoder(
     Raises:
         ValueError: ``code_size`` < 1, ``n_classes`` < 0, or empty/non-positive ``hidden_units``.
     """
-    _check_code_size(code_size)
-    units = _check_hidden(hidden_units)
-    if n_classes < 0:
-        raise ValueError(f"n_classes must be 0 (unconditional) or the number of classes, got {n_classes}.")
     image = keras.Input(shape=tuple(image_shape), name="image")
-    inputs, x = [image], keras.layers.Flatten()(image)
-    if n_classes:
-        label = keras.Input(shape=(n_classes,), name="class")
-        inputs, x = [image, label], keras.layers.Concatenate()([x, label])
-    for width in units:
-        x = keras.layers.Dense(width, activation="relu")(x)
+    inputs, x = _dense_stack(image, keras.layers.Flatten()(image), code_size, n_classes, hidden_units)
     z_mean = keras.layers.Dense(code_size, name="z_mean")(x)
     z_log_var = keras.layers.Dense(code_size, name="z_log_var")(x)
-    return keras.Model(inputs if n_classes else image, [z_mean, z_log_var], name=name)
+    return keras.Model(inputs, [z_mean, z_log_var], name=name)
 
 
 def build_code_decoder(
@@ -199,20 +208,12 @@ def build_code_decoder(
     Raises:
         ValueError: ``code_size`` < 1, ``n_classes`` < 0, or empty/non-positive ``hidden_units``.
     """
-    _check_code_size(code_size)
-    units = _check_hidden(hidden_units)
-    if n_classes < 0:
-        raise ValueError(f"n_classes must be 0 (unconditional) or the number of classes, got {n_classes}.")
+    _check_code_size(code_size)  # before the Input is built
     shape = tuple(int(size) for size in image_shape)
     code = keras.Input(shape=(code_size,), name="code")
-    inputs, x = [code], code
-    if n_classes:
-        label = keras.Input(shape=(n_classes,), name="class")
-        inputs, x = [code, label], keras.layers.Concatenate()([code, label])
-    for width in units:
-        x = keras.layers.Dense(width, activation="relu")(x)
+    inputs, x = _dense_stack(code, code, code_size, n_classes, hidden_units)
     x = keras.layers.Dense(int(np.prod(shape)), activation="sigmoid")(x)
-    return keras.Model(inputs if n_classes else code, keras.layers.Reshape(shape)(x), name=name)
+    return keras.Model(inputs, keras.layers.Reshape(shape)(x), name=name)
 
 
 def reconstruction_errors(images: ArrayLike, reconstructions: ArrayLike) -> np.ndarray:
