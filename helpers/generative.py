@@ -23,6 +23,7 @@ layer, PCA of the pixels, the pixels themselves):
 from __future__ import annotations
 
 import warnings
+import weakref
 from collections.abc import Callable, Sequence
 
 import keras
@@ -242,6 +243,9 @@ def frechet_distance(features_a: ArrayLike, features_b: ArrayLike, offset: float
     return max(distance, 0.0)
 
 
+_READERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # classifier -> {layer name: reader model}
+
+
 def classifier_features(
     classifier: keras.Model, images: ArrayLike, layer: int | str = -2, batch_size: int = 256
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -278,8 +282,10 @@ def classifier_features(
     except (ValueError, IndexError):
         names = [lay.name for lay in classifier.layers]
         raise ValueError(f"No layer {layer!r} in the classifier; its layers are {names}.") from None
-    reader = keras.Model(inputs, [chosen.output, classifier.outputs[-1]])
-    features, probabilities = reader.predict(array, batch_size=batch_size, verbose=0)
+    readers = _READERS.setdefault(classifier, {})
+    if chosen.name not in readers:  # built (and traced by predict) once per classifier and layer
+        readers[chosen.name] = keras.Model(inputs, [chosen.output, classifier.outputs[-1]])
+    features, probabilities = readers[chosen.name].predict(array, batch_size=batch_size, verbose=0)
     return np.asarray(features).reshape(len(array), -1), np.asarray(probabilities)
 
 

@@ -136,6 +136,22 @@ def test_classifier_features_reads_the_penultimate_layer():
         generative.classifier_features(model, np.zeros((0, 4, 4, 1)))
 
 
+def test_classifier_features_builds_its_reader_once_and_follows_the_weights():
+    import keras
+
+    model = keras.Sequential([
+        keras.Input(shape=(3,)), keras.layers.Dense(2, name="features"),
+        keras.layers.Dense(2, activation="softmax"),
+    ])
+    points = np.ones((4, 3), dtype="float32")
+    generative.classifier_features(model, points, layer="features")
+    reader = generative._READERS[model]["features"]
+    model.get_layer("features").set_weights([np.zeros((3, 2)), np.full(2, 7.0)])  # training goes on
+    features, _ = generative.classifier_features(model, points, layer="features")
+    assert generative._READERS[model]["features"] is reader  # not rebuilt (nor retraced) per call
+    np.testing.assert_allclose(features, 7.0)  # but it reads the current weights
+
+
 def test_classifier_features_refuses_a_model_without_inputs():
     import keras
 
