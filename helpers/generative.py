@@ -1,26 +1,41 @@
-"""Generative models: image grids, latent walks, and scores for generated images.
+"""Generative models: the models of notebook 12, image grids, latent walks, and scores for generated images.
 
-The scores follow the idea of FID (Heusel et al., 2017) with a course classifier in place
-of Inception: :func:`classifier_features` reads a trained classifier's penultimate layer,
-:func:`frechet_distance` compares two sets of such features as Gaussians, and
-:func:`class_coverage` summarises what the classifier thinks the samples are.
+Models: :class:`VAE` (variational or conditional autoencoder with its own ``train_step``;
+its encoder and decoder come from :mod:`helpers.unsupervised`), :class:`GAN` (a generator and
+a discriminator with two optimisers), the DCGAN builders :func:`build_dcgan_generator` and
+:func:`build_dcgan_discriminator`, the :class:`FixedNoiseSamples` callback and
+:func:`diversity`.
+
+Scores, all on feature vectors so that any feature space can be used (a classifier's
+layer, PCA of the pixels, the pixels themselves):
+
+- :func:`frechet_distance`: the idea of FID (Heusel et al., 2017), two Gaussians compared;
+- :func:`kernel_distance`: KID (Bińkowski et al., 2018), the unbiased MMD² with a cubic
+  polynomial kernel, computed on several subsets so its spread can be shown;
+- :func:`precision_recall`: improved precision and recall (Kynkäänniemi et al., 2019), k-NN
+  balls around each sample as an estimate of each set's manifold;
+- :func:`nearest_distances`: each generated image's distance to its nearest training image,
+  for a memorisation check;
+- :func:`classifier_features` reads a trained classifier's layer, and
+  :func:`class_coverage` summarises what the classifier thinks the samples are.
 """
 
 from __future__ import annotations
 
 import warnings
+import weakref
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
 
+import keras
 import matplotlib.pyplot as plt
 import numpy as np
 import scipy.linalg
 import scipy.stats
+from keras import ops
 from matplotlib.figure import Figure
 from numpy.typing import ArrayLike
 
-if TYPE_CHECKING:
-    import keras
+from helpers.unsupervised import build_code_decoder, build_code_encoder
 
 
 def _images(images: ArrayLike, name: str = "images") -> np.ndarray:
@@ -160,7 +175,7 @@ def _features(features: ArrayLike, name: str) -> np.ndarray:
     if array.ndim != 2:
         raise ValueError(f"{name} must be 2-D (examples x features), got shape {array.shape}.")
     if array.shape[0] == 0:
-        raise ValueError(f"{name} is empty: a Fréchet distance needs a sample of examples.")
+        raise ValueError(f"{name} is empty: a score needs a sample of examples.")
     if not np.isfinite(array).all():
         raise ValueError(f"{name} holds NaN or infinite values; check the images and the feature model.")
     return array
@@ -228,6 +243,9 @@ def frechet_distance(features_a: ArrayLike, features_b: ArrayLike, offset: float
     return max(distance, 0.0)
 
 
+_READERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # classifier -> {layer name: reader model}
+
+
 def classifier_features(
     classifier: keras.Model, images: ArrayLike, layer: int | str = -2, batch_size: int = 256
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -247,8 +265,6 @@ def classifier_features(
     Raises:
         ValueError: empty images, a model without defined inputs, or an unknown layer.
     """
-    import keras
-
     array = np.asarray(images, dtype="float32")
     if array.ndim == 0 or len(array) == 0:
         raise ValueError("images is empty: there is nothing to compute features of.")
@@ -266,8 +282,10 @@ def classifier_features(
     except (ValueError, IndexError):
         names = [lay.name for lay in classifier.layers]
         raise ValueError(f"No layer {layer!r} in the classifier; its layers are {names}.") from None
-    reader = keras.Model(inputs, [chosen.output, classifier.outputs[-1]])
-    features, probabilities = reader.predict(array, batch_size=batch_size, verbose=0)
+    readers = _READERS.setdefault(classifier, {})
+    if chosen.name not in readers:  # built (and traced by predict) once per classifier and layer
+        readers[chosen.name] = keras.Model(inputs, [chosen.output, classifier.outputs[-1]])
+    features, probabilities = readers[chosen.name].predict(array, batch_size=batch_size, verbose=0)
     return np.asarray(features).reshape(len(array), -1), np.asarray(probabilities)
 
 
@@ -309,3 +327,415 @@ def class_coverage(probabilities: ArrayLike, min_share: float | None = None) -> 
         "coverage": float((shares >= share).mean()),
         "balance": float(-(nonzero * np.log(nonzero)).sum() / np.log(n_classes)) + 0.0,  # no -0.0
     }
+
+
+def _pair(features_a: ArrayLike, features_b: ArrayLike,
+          names: tuple[str, str]) -> tuple[np.ndarray, np.ndarray]:
+    a, b = _features(features_a, names[0]), _features(features_b, names[1])
+    if a.shape[1] != b.shape[1]:
+        raise ValueError(
+            f"{names[0]} has {a.shape[1]} features per example but {names[1]} has {b.shape[1]}: "
+            "compute both with the same feature extractor."
+        )
+    return a, b
+
+
+def _cube(matrix: np.ndarray) -> np.ndarray:
+    return matrix * matrix * matrix  # much faster than matrix ** 3, which calls pow
+
+
+def kernel_distance(
+    features_a: ArrayLike,
+    features_b: ArrayLike,
+    n_subsets: int = 10,
+    subset_size: int = 1000,
+    seed: int = 0,
+) -> np.ndarray:
+    """Kernel distance (KID, Bińkowski et al., 2018) on ``n_subsets`` random subsets.
+
+    On each subset pair (``subset_size`` examples of each set, drawn without replacement)
+    it computes the unbiased estimate of the squared maximum mean discrepancy with the
+    cubic polynomial kernel ``k(x, y) = (x . y / d + 1) ** 3`` (``d`` features):
+    ``mean_{i != j} k(a_i, a_j) + mean_{i != j} k(b_i, b_j) - 2 mean_{i, j} k(a_i, b_j)``.
+    Unlike the Fréchet distance it is unbiased, so it can be slightly negative for two
+    samples of the same distribution, and it does not grow with the sample size. Report
+    the mean of the returned values with their spread over subsets.
+
+    Args:
+        features_a, features_b: ``(n_a, d)`` and ``(n_b, d)`` feature arrays.
+        n_subsets: how many subset pairs to draw.
+        subset_size: examples per subset; at most the smaller set's size.
+        seed: seed of the subset draws.
+
+    Returns:
+        One KID value per subset, shape ``(n_subsets,)``.
+
+    Raises:
+        ValueError: not 2-D, empty, non-finite or different feature sizes; ``n_subsets`` < 1;
+            ``subset_size`` < 2 or larger than a set.
+    """
+    a, b = _pair(features_a, features_b, ("features_a", "features_b"))
+    if n_subsets < 1:
+        raise ValueError(f"n_subsets must be at least 1, got {n_subsets}.")
+    if not 2 <= subset_size <= min(len(a), len(b)):
+        raise ValueError(
+            f"subset_size must be between 2 and the smaller set's size ({min(len(a), len(b))}), "
+            f"got {subset_size}: pass a smaller subset_size or more examples."
+        )
+    dim = a.shape[1]
+    m = subset_size
+    rng = np.random.default_rng(seed)
+    values = np.empty(n_subsets)
+    for index in range(n_subsets):
+        x = a[rng.choice(len(a), m, replace=False)]
+        y = b[rng.choice(len(b), m, replace=False)]
+        k_xx, k_yy, k_xy = (_cube(p @ q.T / dim + 1.0) for p, q in ((x, x), (y, y), (x, y)))
+        values[index] = ((k_xx.sum() - np.trace(k_xx)) / (m * (m - 1))
+                         + (k_yy.sum() - np.trace(k_yy)) / (m * (m - 1))
+                         - 2.0 * k_xy.mean())
+    return values
+
+
+def precision_recall(real_features: ArrayLike, fake_features: ArrayLike, k: int = 3) -> dict[str, float]:
+    """Improved precision and recall for generative models (Kynkäänniemi et al., 2019).
+
+    Each set's manifold is estimated as the union of balls around its samples, each ball
+    reaching the sample's ``k``-th nearest neighbour in the same set
+    (``sklearn.neighbors.NearestNeighbors``).
+
+    - ``precision``: the share of generated samples inside the real manifold (are the
+      samples realistic?);
+    - ``recall``: the share of real samples inside the generated manifold (is the variety
+      of the real data covered?).
+
+    Identical sets score 1 and 1; sets far apart score 0 and 0. Use the same number of
+    samples in both sets: the ball sizes depend on it.
+
+    Args:
+        real_features, fake_features: ``(n_real, d)`` and ``(n_fake, d)`` feature arrays.
+        k: the neighbour that sets each ball's radius (the paper uses 3).
+
+    Returns:
+        ``{"precision": ..., "recall": ...}``, each in [0, 1].
+
+    Raises:
+        ValueError: not 2-D, empty, non-finite or different feature sizes; ``k`` < 1 or not
+            smaller than each set's size.
+    """
+    from sklearn.neighbors import NearestNeighbors
+
+    real, fake = _pair(real_features, fake_features, ("real_features", "fake_features"))
+    if k < 1 or k >= min(len(real), len(fake)):
+        raise ValueError(
+            f"k must be at least 1 and smaller than each set's size ({len(real)} real, {len(fake)} "
+            f"generated), got {k}."
+        )
+
+    def radii(points: np.ndarray) -> np.ndarray:  # distance to the k-th neighbour, self excluded
+        distances, _ = NearestNeighbors(n_neighbors=k + 1, algorithm="brute").fit(points).kneighbors(points)
+        return distances[:, k]
+
+    def inside(queries: np.ndarray, centres: np.ndarray, radius: np.ndarray) -> float:
+        hits = np.zeros(len(queries), dtype=bool)
+        squared_radius = (radius * (1 + 1e-6) + 1e-9) ** 2  # a tolerance for rounding (identical sets)
+        centre_norms = (centres**2).sum(1)
+        for start in range(0, len(queries), 1000):  # 1,000 x n squared distances at a time
+            chunk = queries[start:start + 1000]
+            squared = (chunk**2).sum(1)[:, None] - 2.0 * chunk @ centres.T + centre_norms[None, :]
+            hits[start:start + 1000] = (squared <= squared_radius[None, :]).any(axis=1)
+        return float(hits.mean())
+
+    return {"precision": inside(fake, real, radii(real)), "recall": inside(real, fake, radii(fake))}
+
+
+def nearest_distances(queries: ArrayLike, reference: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    """Euclidean distance from each query to its nearest reference example, and that example's index.
+
+    For a memorisation check pass generated images (flattened pixels) as ``queries`` and
+    the training images as ``reference``; held-out real images passed as queries give the
+    distances to expect from new images of the same distribution. A generator that copies
+    its training images has distances near 0.
+
+    Returns:
+        ``(distances, indices)``, both shaped ``(n_queries,)``.
+
+    Raises:
+        ValueError: empty, non-finite or different feature sizes (images are flattened first).
+    """
+    from sklearn.neighbors import NearestNeighbors
+
+    flat = [np.asarray(array, dtype="float32") for array in (queries, reference)]
+    flat = [array.reshape(len(array), -1) if array.ndim > 2 else array for array in flat]
+    q, r = _pair(flat[0], flat[1], ("queries", "reference"))
+    distances, indices = NearestNeighbors(n_neighbors=1).fit(r).kneighbors(q)
+    return distances[:, 0], indices[:, 0]
+
+
+def _tape():
+    import tensorflow as tf  # the custom train steps below use TensorFlow's GradientTape
+
+    return tf.GradientTape()
+
+
+class VAE(keras.Model):
+    """A variational autoencoder with its own ``train_step``; with ``n_classes > 0``, conditional.
+
+    The encoder (:func:`helpers.unsupervised.build_code_encoder`) gives ``z_mean`` and
+    ``z_log_var``; a code is sampled with the reparameterisation trick,
+    ``z = z_mean + exp(z_log_var / 2) * eps``; the decoder
+    (:func:`helpers.unsupervised.build_code_decoder`) rebuilds the image. The loss per image is
+    the binary cross-entropy summed over the pixels plus ``beta`` times the KL divergence
+    to N(0, 1) summed over the code; both terms are tracked as metrics. Fit it on a dataset
+    of images, or of ``(images, labels)`` when conditional.
+
+    Args:
+        latent_dim: code size.
+        n_classes: 0, or the number of classes of a conditional VAE (labels are integers).
+        seed: seed of the sampling noise.
+        beta: the weight of the KL term (1 is the VAE of Kingma and Welling).
+        image_shape: the images' shape, e.g. ``(28, 28, 1)``.
+
+    Raises:
+        ValueError: ``latent_dim`` < 1, ``n_classes`` < 0 or ``beta`` < 0.
+    """
+
+    def __init__(self, latent_dim: int, n_classes: int = 0, seed: int = 0, beta: float = 1.0,
+                 image_shape: Sequence[int] = (28, 28, 1), **kwargs):
+        super().__init__(**kwargs)
+        if beta < 0:
+            raise ValueError(f"beta (the KL weight) must be >= 0, got {beta}.")
+        self.latent_dim, self.n_classes, self.beta = latent_dim, n_classes, float(beta)
+        self.encoder = build_code_encoder(latent_dim, n_classes, image_shape)
+        self.decoder = build_code_decoder(latent_dim, n_classes, image_shape)
+        self.noise = keras.random.SeedGenerator(seed)
+        self.trackers = {name: keras.metrics.Mean(name=name) for name in ("loss", "reconstruction", "kl")}
+
+    @property
+    def metrics(self):
+        return list(self.trackers.values())  # reset by Keras at the start of every epoch
+
+    def _with_class(self, x, labels):
+        return [x, ops.one_hot(labels, self.n_classes)] if self.n_classes else x
+
+    def decode(self, codes, labels=None):
+        """Images for ``codes`` (and integer ``labels`` when conditional)."""
+        codes = ops.convert_to_tensor(codes, dtype="float32")
+        return self.decoder(self._with_class(codes, labels), training=False)
+
+    def loss_terms(self, data, training):
+        """``(reconstruction, kl)``, each a mean over the batch of a per-image sum."""
+        images, labels, _ = keras.utils.unpack_x_y_sample_weight(data)
+        z_mean, z_log_var = self.encoder(self._with_class(images, labels), training=training)
+        eps = keras.random.normal(ops.shape(z_mean), seed=self.noise)
+        z = z_mean + ops.exp(0.5 * z_log_var) * eps  # the reparameterisation trick
+        rebuilt = self.decoder(self._with_class(z, labels), training=training)
+        pixel_axes = tuple(range(1, len(images.shape) - 1))  # binary_crossentropy drops the last axis
+        reconstruction = ops.mean(ops.sum(keras.losses.binary_crossentropy(images, rebuilt), axis=pixel_axes))
+        kl = ops.mean(ops.sum(-0.5 * (1 + z_log_var - ops.square(z_mean) - ops.exp(z_log_var)), axis=1))
+        return reconstruction, kl
+
+    def _report(self, reconstruction, kl):
+        for name, value in (("loss", reconstruction + self.beta * kl), ("reconstruction", reconstruction),
+                            ("kl", kl)):
+            self.trackers[name].update_state(value)
+        return {name: tracker.result() for name, tracker in self.trackers.items()}
+
+    def train_step(self, data):
+        with _tape() as tape:
+            reconstruction, kl = self.loss_terms(data, training=True)
+            loss = reconstruction + self.beta * kl
+        grads = tape.gradient(loss, self.trainable_weights)
+        self.optimizer.apply_gradients(zip(grads, self.trainable_weights, strict=True))
+        return self._report(reconstruction, kl)
+
+    def test_step(self, data):
+        return self._report(*self.loss_terms(data, training=False))
+
+
+def build_dcgan_generator(noise_dim: int = 64, filters: tuple[int, int] = (64, 32),
+                          name: str = "generator") -> keras.Model:
+    """DCGAN generator at a CPU-friendly size: noise -> 7x7 -> 14x14 -> a 28x28x1 image in [0, 1].
+
+    A Dense layer to a 7x7 map of ``filters[0]`` channels, a stride-2 transposed
+    convolution to 14x14 with ``filters[1]`` channels, and a stride-2 transposed
+    convolution to one sigmoid channel; LeakyReLU(0.2) in between (Radford et al., 2015).
+
+    Raises:
+        ValueError: ``noise_dim`` or a filter count < 1.
+    """
+    if noise_dim < 1 or min(filters) < 1:
+        raise ValueError(f"noise_dim and filters must be >= 1, got noise_dim={noise_dim}, filters={filters}.")
+    layers = keras.layers
+    return keras.Sequential([
+        keras.Input(shape=(noise_dim,)),
+        layers.Dense(7 * 7 * filters[0]), layers.LeakyReLU(0.2), layers.Reshape((7, 7, filters[0])),
+        layers.Conv2DTranspose(filters[1], 4, strides=2, padding="same"), layers.LeakyReLU(0.2),
+        layers.Conv2DTranspose(1, 4, strides=2, padding="same", activation="sigmoid"),
+    ], name=name)
+
+
+def build_dcgan_discriminator(filters: tuple[int, int] = (32, 64), dropout: float = 0.3,
+                              spectral_norm: bool = False, name: str = "discriminator") -> keras.Model:
+    """DCGAN discriminator: a 28x28x1 image -> one logit (> 0 means "real").
+
+    Two stride-2 4x4 convolutions with LeakyReLU(0.2), dropout, and a Dense logit. With
+    ``spectral_norm=True`` every convolution and the Dense layer are wrapped in
+    ``keras.layers.SpectralNormalization`` (Miyato et al., 2018), which divides each weight
+    matrix by its largest singular value (estimated by one power iteration per step), so
+    the discriminator cannot change too sharply and the generator keeps useful gradients.
+
+    Raises:
+        ValueError: a filter count < 1 or ``dropout`` outside [0, 1).
+    """
+    if min(filters) < 1 or not 0.0 <= dropout < 1.0:
+        raise ValueError(
+            f"filters must be >= 1 and dropout in [0, 1), got filters={filters}, dropout={dropout}.")
+    layers = keras.layers
+
+    def wrap(layer):
+        return layers.SpectralNormalization(layer) if spectral_norm else layer
+
+    return keras.Sequential([
+        keras.Input(shape=(28, 28, 1)),
+        wrap(layers.Conv2D(filters[0], 4, strides=2, padding="same")), layers.LeakyReLU(0.2),
+        wrap(layers.Conv2D(filters[1], 4, strides=2, padding="same")), layers.LeakyReLU(0.2),
+        layers.Flatten(), layers.Dropout(dropout), wrap(layers.Dense(1)),
+    ], name=name)
+
+
+class GAN(keras.Model):
+    """A generator and a discriminator trained against each other; fit it on a dataset of real images.
+
+    Each ``train_step`` first updates the discriminator (real images -> 1, generated -> 0)
+    with ``d_optimizer`` on its own weights, then the generator (make the discriminator
+    say 1 on fresh samples) with ``g_optimizer`` on its own weights. Tracks ``d_loss``,
+    ``g_loss`` and ``d_accuracy`` (the discriminator's accuracy on the batch's real and
+    generated images).
+
+    Args:
+        generator: noise ``(noise_dim,)`` -> image.
+        discriminator: image -> one logit.
+        seed: seed of the noise.
+        label_smoothing: one-sided label smoothing (Salimans et al., 2016): real images are
+            labelled ``1 - label_smoothing`` for the discriminator; 0 turns it off.
+
+    Raises:
+        ValueError: ``label_smoothing`` outside [0, 0.5).
+    """
+
+    def __init__(self, generator: keras.Model, discriminator: keras.Model, seed: int = 0,
+                 label_smoothing: float = 0.0, **kwargs):
+        super().__init__(**kwargs)
+        if not 0.0 <= label_smoothing < 0.5:
+            raise ValueError(f"label_smoothing must be in [0, 0.5), got {label_smoothing}.")
+        self.generator, self.discriminator = generator, discriminator
+        self.noise_dim = int(generator.inputs[0].shape[-1])
+        self.label_smoothing = float(label_smoothing)
+        self.noise = keras.random.SeedGenerator(seed)
+        self.trackers = {name: keras.metrics.Mean(name=name) for name in ("d_loss", "g_loss", "d_accuracy")}
+
+    def compile(self, g_optimizer, d_optimizer):
+        super().compile()
+        self.g_optimizer, self.d_optimizer = g_optimizer, d_optimizer
+        self.bce = keras.losses.BinaryCrossentropy(from_logits=True)
+
+    @property
+    def metrics(self):
+        return list(self.trackers.values())
+
+    def train_step(self, real):
+        batch = ops.shape(real)[0]
+        # 1. The discriminator: real images -> 1 (or 1 - label_smoothing), generated images -> 0.
+        noise = keras.random.normal((batch, self.noise_dim), seed=self.noise)
+        with _tape() as tape:
+            real_logits = self.discriminator(real, training=True)
+            fake_logits = self.discriminator(self.generator(noise, training=True), training=True)
+            d_loss = (self.bce(ops.ones_like(real_logits) * (1.0 - self.label_smoothing), real_logits)
+                      + self.bce(ops.zeros_like(fake_logits), fake_logits))
+        weights = self.discriminator.trainable_weights
+        self.d_optimizer.apply_gradients(zip(tape.gradient(d_loss, weights), weights, strict=True))
+        # 2. The generator: make the discriminator call fresh generated images real.
+        noise = keras.random.normal((batch, self.noise_dim), seed=self.noise)
+        with _tape() as tape:
+            logits = self.discriminator(self.generator(noise, training=True), training=True)
+            g_loss = self.bce(ops.ones_like(logits), logits)
+        weights = self.generator.trainable_weights
+        self.g_optimizer.apply_gradients(zip(tape.gradient(g_loss, weights), weights, strict=True))
+        d_accuracy = ops.mean(ops.concatenate([ops.cast(real_logits > 0, "float32"),
+                                               ops.cast(fake_logits < 0, "float32")]))
+        for name, value in (("d_loss", d_loss), ("g_loss", g_loss), ("d_accuracy", d_accuracy)):
+            self.trackers[name].update_state(value)
+        return {name: tracker.result() for name, tracker in self.trackers.items()}
+
+
+class FixedNoiseSamples(keras.callbacks.Callback):
+    """Keeps the generator's images for one fixed batch of noise, before training and every ``every`` epochs.
+
+    ``snapshots`` maps the epoch (0: before training) to the images; the model must have a
+    ``generator`` attribute (like :class:`GAN`).
+    """
+
+    def __init__(self, noise: ArrayLike, every: int = 1):
+        super().__init__()
+        if every < 1:
+            raise ValueError(f"every must be at least 1 epoch, got {every}.")
+        self.fixed_noise, self.every, self.snapshots = np.asarray(noise, dtype="float32"), every, {}
+
+    def _snap(self, epoch: int) -> None:
+        self.snapshots[epoch] = ops.convert_to_numpy(self.model.generator(self.fixed_noise, training=False))
+
+    def on_train_begin(self, logs=None):
+        self._snap(0)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if (epoch + 1) % self.every == 0:
+            self._snap(epoch + 1)
+
+    def plot(self, title: str | None = None) -> Figure:
+        """One row per snapshot, the epoch written over its first image."""
+        epochs = sorted(self.snapshots)
+        if not epochs:
+            raise ValueError("No snapshots yet: fit a model with this callback first.")
+        images = np.concatenate([self.snapshots[e] for e in epochs])
+        n = len(self.fixed_noise)
+        titles = [f"epoch {e}" if i == 0 else "" for e in epochs for i in range(n)]
+        return plot_image_grid(images, n_cols=n, titles=titles, suptitle=title)
+
+
+def diversity(images: ArrayLike, pairs: int = 2000, seed: int = 0) -> float:
+    """Mean Euclidean pixel distance between random pairs of different images (0: all samples identical).
+
+    Raises:
+        ValueError: fewer than 2 images or ``pairs`` < 1.
+    """
+    array = np.asarray(images, dtype="float64")
+    if array.ndim < 2 or len(array) < 2:
+        raise ValueError(f"diversity needs at least 2 images, got shape {array.shape}.")
+    if pairs < 1:
+        raise ValueError(f"pairs must be at least 1, got {pairs}.")
+    rng = np.random.default_rng(seed)
+    a, b = rng.integers(0, len(array), size=(2, pairs))
+    keep = a != b
+    flat = array.reshape(len(array), -1)
+    return float(np.linalg.norm(flat[a[keep]] - flat[b[keep]], axis=1).mean())
+
+
+def generate(model: Callable[[np.ndarray], ArrayLike], inputs: ArrayLike, *more: ArrayLike,
+             batch_size: int = 1000) -> np.ndarray:
+    """Run a generator or decoder over ``inputs`` (and matching extra inputs) in batches; NumPy out.
+
+    Example: ``generate(vae.decode, codes, labels)`` or ``generate(gan.generator, noise)``.
+
+    Raises:
+        ValueError: empty inputs, extra inputs of another length, or ``batch_size`` < 1.
+    """
+    first = np.asarray(inputs)
+    if first.ndim == 0 or len(first) == 0:
+        raise ValueError("inputs is empty: pass one code or noise vector per image to generate.")
+    if any(len(extra) != len(first) for extra in more):
+        raise ValueError("Every extra input needs one row per code (the same length as inputs).")
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be at least 1, got {batch_size}.")
+    return np.concatenate([
+        ops.convert_to_numpy(model(first[i:i + batch_size], *(np.asarray(e)[i:i + batch_size] for e in more)))
+        for i in range(0, len(first), batch_size)])

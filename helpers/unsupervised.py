@@ -1,7 +1,9 @@
 """Unsupervised learning: autoencoder builders, clustering scores and anomaly scores.
 
-Used by notebook 10 (unsupervised learning) and notebook 11 (its encoder is pretrained
-without labels, then fine-tuned). The builders return the autoencoder and its encoder, so
+Used by notebook 10 (unsupervised learning), notebook 11 (its encoder is pretrained
+without labels, then fine-tuned) and notebook 12 (the encoder and decoder of its plain,
+variational and conditional autoencoders: :func:`build_code_encoder`,
+:func:`build_code_decoder`). The builders return the autoencoder and its encoder, so
 the code (the bottleneck) can be read out for maps, clustering and transfer. The dense and
 the convolutional autoencoder take the same ``code_size``, so their reconstruction errors
 compare like for like; :func:`train_autoencoder` builds, compiles and fits one. Scores come
@@ -20,6 +22,8 @@ from sklearn import metrics
 __all__ = [
     "add_noise",
     "anomaly_scores",
+    "build_code_decoder",
+    "build_code_encoder",
     "build_conv_autoencoder",
     "build_dense_autoencoder",
     "clustering_scores",
@@ -120,6 +124,96 @@ def build_conv_autoencoder(
     x = keras.layers.Conv2DTranspose(1, 3, strides=2, padding="same", activation="sigmoid")(x)
     outputs = keras.layers.Reshape((height, width))(x)
     return keras.Model(inputs, outputs, name=name), keras.Model(inputs, code, name=f"{name}_encoder")
+
+
+def _check_hidden(hidden_units: Sequence[int]) -> tuple[int, ...]:
+    units = tuple(int(u) for u in hidden_units)
+    if not units or min(units) < 1:
+        raise ValueError(f"hidden_units must be one or more layer widths >= 1, got {tuple(hidden_units)}.")
+    return units
+
+
+def _dense_stack(first, flat, code_size: int, n_classes: int, hidden_units: Sequence[int]):
+    """Checks the arguments, adds an optional one-hot class input, and the hidden ReLU layers.
+
+    Returns ``(inputs, x)``: the model's input(s) and the last hidden layer's output.
+    """
+    _check_code_size(code_size)
+    units = _check_hidden(hidden_units)
+    if n_classes < 0:
+        raise ValueError(f"n_classes must be 0 (unconditional) or the number of classes, got {n_classes}.")
+    inputs, x = first, flat
+    if n_classes:
+        label = keras.Input(shape=(n_classes,), name="class")
+        inputs, x = [first, label], keras.layers.Concatenate()([flat, label])
+    for width in units:
+        x = keras.layers.Dense(width, activation="relu")(x)
+    return inputs, x
+
+
+def build_code_encoder(
+    code_size: int,
+    n_classes: int = 0,
+    image_shape: Sequence[int] = (28, 28, 1),
+    hidden_units: Sequence[int] = (256, 128),
+    name: str = "encoder",
+) -> keras.Model:
+    """A dense encoder with two heads, an image -> ``(z_mean, z_log_var)``, for (variational) autoencoders.
+
+    The image is flattened and passed through ``hidden_units`` (ReLU); two linear heads give
+    a mean and a log-variance per code dimension. A plain autoencoder uses only ``z_mean``;
+    a VAE samples its code from both. With ``n_classes > 0`` the model takes
+    ``[image, one_hot_class]`` and concatenates the class to the pixels (a conditional VAE).
+
+    Args:
+        code_size: code dimensions (the latent size).
+        n_classes: 0 for an unconditional encoder, else the one-hot size of the class input.
+        image_shape: the input image shape, e.g. ``(28, 28, 1)``.
+        hidden_units: widths of the hidden Dense layers, input side first.
+        name: the model's name.
+
+    Returns:
+        An uncompiled ``keras.Model`` with outputs ``[z_mean, z_log_var]`` (layers ``"z_mean"``
+        and ``"z_log_var"``).
+
+    Raises:
+        ValueError: ``code_size`` < 1, ``n_classes`` < 0, or empty/non-positive ``hidden_units``.
+    """
+    image = keras.Input(shape=tuple(image_shape), name="image")
+    inputs, x = _dense_stack(image, keras.layers.Flatten()(image), code_size, n_classes, hidden_units)
+    z_mean = keras.layers.Dense(code_size, name="z_mean")(x)
+    z_log_var = keras.layers.Dense(code_size, name="z_log_var")(x)
+    return keras.Model(inputs, [z_mean, z_log_var], name=name)
+
+
+def build_code_decoder(
+    code_size: int,
+    n_classes: int = 0,
+    image_shape: Sequence[int] = (28, 28, 1),
+    hidden_units: Sequence[int] = (128, 256),
+    name: str = "decoder",
+) -> keras.Model:
+    """The mirror of :func:`build_code_encoder`: a code (and a one-hot class) -> an image in [0, 1].
+
+    Args:
+        code_size: code dimensions.
+        n_classes: 0, or the one-hot size of a class input concatenated to the code.
+        image_shape: the output image shape.
+        hidden_units: widths of the hidden Dense layers, code side first.
+        name: the model's name.
+
+    Returns:
+        An uncompiled ``keras.Model``: ``code`` (or ``[code, class]``) -> image (sigmoid).
+
+    Raises:
+        ValueError: ``code_size`` < 1, ``n_classes`` < 0, or empty/non-positive ``hidden_units``.
+    """
+    _check_code_size(code_size)  # before the Input is built
+    shape = tuple(int(size) for size in image_shape)
+    code = keras.Input(shape=(code_size,), name="code")
+    inputs, x = _dense_stack(code, code, code_size, n_classes, hidden_units)
+    x = keras.layers.Dense(int(np.prod(shape)), activation="sigmoid")(x)
+    return keras.Model(inputs, keras.layers.Reshape(shape)(x), name=name)
 
 
 def reconstruction_errors(images: ArrayLike, reconstructions: ArrayLike) -> np.ndarray:

@@ -136,6 +136,22 @@ def test_classifier_features_reads_the_penultimate_layer():
         generative.classifier_features(model, np.zeros((0, 4, 4, 1)))
 
 
+def test_classifier_features_builds_its_reader_once_and_follows_the_weights():
+    import keras
+
+    model = keras.Sequential([
+        keras.Input(shape=(3,)), keras.layers.Dense(2, name="features"),
+        keras.layers.Dense(2, activation="softmax"),
+    ])
+    points = np.ones((4, 3), dtype="float32")
+    generative.classifier_features(model, points, layer="features")
+    reader = generative._READERS[model]["features"]
+    model.get_layer("features").set_weights([np.zeros((3, 2)), np.full(2, 7.0)])  # training goes on
+    features, _ = generative.classifier_features(model, points, layer="features")
+    assert generative._READERS[model]["features"] is reader  # not rebuilt (nor retraced) per call
+    np.testing.assert_allclose(features, 7.0)  # but it reads the current weights
+
+
 def test_classifier_features_refuses_a_model_without_inputs():
     import keras
 
@@ -172,3 +188,109 @@ def test_class_coverage_refuses_bad_input():
         generative.class_coverage(np.array([[2.0, -1.0], [0.5, 3.0]]))
     with pytest.raises(ValueError, match=r"min_share must be in \(0, 1\]"):
         generative.class_coverage(np.eye(2), min_share=0.0)
+
+
+def test_kernel_distance_matches_a_hand_computed_case():
+    # k(x, y) = (x y / 1 + 1)^3 on 1-D points: Kxx off-diagonal mean 1, Kyy 27, Kxy mean 37/4.
+    values = generative.kernel_distance([[0.0], [1.0]], [[1.0], [2.0]], n_subsets=1, subset_size=2)
+    assert values.shape == (1,)
+    assert values[0] == pytest.approx(1.0 + 27.0 - 2.0 * 37.0 / 4.0)
+
+
+def test_kernel_distance_is_near_zero_for_one_distribution_and_large_for_two():
+    rng = np.random.default_rng(0)
+    a, b, c = rng.normal(size=(600, 4)), rng.normal(size=(600, 4)), rng.normal(2.0, 1.0, size=(600, 4))
+    same = generative.kernel_distance(a, b, n_subsets=5, subset_size=300)
+    apart = generative.kernel_distance(a, c, n_subsets=5, subset_size=300)
+    assert abs(same.mean()) < 0.05 and apart.mean() > 1.0
+    again = generative.kernel_distance(a, c, n_subsets=5, subset_size=300)
+    np.testing.assert_array_equal(apart, again)  # seeded subsets
+
+
+def test_kernel_distance_refuses_bad_input():
+    a = np.zeros((10, 3))
+    with pytest.raises(ValueError, match="subset_size must be between 2 and the smaller set's size"):
+        generative.kernel_distance(a, a, subset_size=20)
+    with pytest.raises(ValueError, match="n_subsets must be at least 1"):
+        generative.kernel_distance(a, a, n_subsets=0, subset_size=5)
+    with pytest.raises(ValueError, match="features_a has 3 features per example but features_b has 2"):
+        generative.kernel_distance(a, np.zeros((10, 2)), subset_size=5)
+
+
+def test_precision_recall_of_identical_and_disjoint_sets():
+    points = np.random.default_rng(0).normal(size=(200, 5))
+    assert generative.precision_recall(points, points) == {"precision": 1.0, "recall": 1.0}
+    assert generative.precision_recall(points, points + 100.0) == {"precision": 0.0, "recall": 0.0}
+
+
+def test_precision_recall_tells_realism_from_coverage():
+    # Real points 0..9 on a line (k=1: each ball has radius 1). A generator that only draws
+    # near 0 is realistic (precision 1) but covers little (recall: points 0 and 1 only).
+    real = np.arange(10.0)[:, None]
+    collapsed = np.array([[0.0], [0.1], [0.2], [0.3]])
+    scores = generative.precision_recall(real, collapsed, k=1)
+    assert scores["precision"] == 1.0
+    assert scores["recall"] == pytest.approx(0.1)  # collapsed balls have radius 0.1: only 0 is inside
+
+
+def test_precision_recall_refuses_bad_k():
+    with pytest.raises(ValueError, match="k must be at least 1 and smaller than each set's size"):
+        generative.precision_recall(np.zeros((3, 2)), np.zeros((3, 2)), k=3)
+
+
+def test_nearest_distances_find_the_copy():
+    reference = np.random.default_rng(0).random((50, 4, 4))
+    queries = np.stack([reference[7], reference[3] + 0.5])
+    distances, indices = generative.nearest_distances(queries, reference)
+    assert indices[0] == 7 and distances[0] == pytest.approx(0.0, abs=1e-6)
+    assert distances[1] > 0.5
+    with pytest.raises(ValueError, match="queries has 16 features per example but reference has 9"):
+        generative.nearest_distances(queries, np.zeros((5, 3, 3)))
+
+
+def test_diversity_is_zero_for_copies_and_refuses_one_image():
+    assert generative.diversity(np.ones((5, 3, 3))) == 0.0
+    assert generative.diversity(np.stack([np.zeros(4), np.ones(4)])) == pytest.approx(2.0)
+    with pytest.raises(ValueError, match="at least 2 images"):
+        generative.diversity(np.ones((1, 3)))
+
+
+def test_dcgan_builders_and_gan_step_run():
+    import keras
+
+    generator = generative.build_dcgan_generator(noise_dim=8, filters=(4, 2))
+    discriminator = generative.build_dcgan_discriminator(filters=(2, 4), spectral_norm=True)
+    assert generator.output_shape == (None, 28, 28, 1) and discriminator.output_shape == (None, 1)
+    gan = generative.GAN(generator, discriminator, seed=0, label_smoothing=0.1)
+    gan.compile(keras.optimizers.Adam(1e-3), keras.optimizers.Adam(1e-3))
+    history = gan.fit(np.random.default_rng(0).random((8, 28, 28, 1)).astype("float32"), batch_size=4,
+                      epochs=1, verbose=0, callbacks=[snap := generative.FixedNoiseSamples(np.zeros((2, 8)))])
+    assert set(history.history) == {"d_loss", "g_loss", "d_accuracy"}
+    assert sorted(snap.snapshots) == [0, 1] and snap.snapshots[1].shape == (2, 28, 28, 1)
+    assert generative.generate(generator, np.zeros((5, 8)), batch_size=2).shape == (5, 28, 28, 1)
+    with pytest.raises(ValueError, match="label_smoothing must be in"):
+        generative.GAN(generator, discriminator, label_smoothing=0.7)
+    with pytest.raises(ValueError, match="filters must be >= 1 and dropout"):
+        generative.build_dcgan_discriminator(dropout=1.0)
+    with pytest.raises(ValueError, match="noise_dim and filters must be >= 1"):
+        generative.build_dcgan_generator(noise_dim=0)
+    with pytest.raises(ValueError, match="every must be at least 1"):
+        generative.FixedNoiseSamples(np.zeros((2, 8)), every=0)
+    with pytest.raises(ValueError, match="inputs is empty"):
+        generative.generate(generator, np.zeros((0, 8)))
+
+
+@pytest.mark.parametrize("n_classes", [0, 3])
+def test_vae_trains_and_decodes(n_classes):
+    import keras
+
+    vae = generative.VAE(2, n_classes=n_classes, image_shape=(4, 4, 1), beta=0.5)
+    vae.compile(optimizer=keras.optimizers.Adam(1e-3))
+    images = np.random.default_rng(0).random((8, 4, 4, 1)).astype("float32")
+    data = (images, np.arange(8) % 3) if n_classes else images
+    history = vae.fit(*((data,) if not n_classes else data), batch_size=4, epochs=1, verbose=0)
+    assert set(history.history) == {"loss", "reconstruction", "kl"}
+    labels = np.zeros(3, dtype="int32") if n_classes else None
+    assert tuple(vae.decode(np.zeros((3, 2)), labels).shape) == (3, 4, 4, 1)
+    with pytest.raises(ValueError, match="beta"):
+        generative.VAE(2, beta=-1.0)

@@ -70,6 +70,27 @@ def test_anomaly_scores():
         unsupervised.anomaly_scores([0, 0], [0.1, 0.2])
     with pytest.raises(ValueError, match="one score per example"):
         unsupervised.anomaly_scores([0, 1], [0.1])
+
+
+@pytest.mark.parametrize("n_classes", [0, 10])
+def test_code_encoder_and_decoder_mirror_each_other(n_classes):
+    encoder = unsupervised.build_code_encoder(16, n_classes)
+    decoder = unsupervised.build_code_decoder(16, n_classes)
+    assert [tuple(o.shape) for o in encoder.outputs] == [(None, 16), (None, 16)]
+    assert tuple(decoder.outputs[0].shape) == (None, 28, 28, 1)
+    if not n_classes:  # the sizes notebook 12 prints
+        assert (encoder.count_params(), decoder.count_params()) == (237_984, 236_688)
+
+
+def test_code_builders_refuse_bad_input():
+    with pytest.raises(ValueError, match="code_size must be a whole number"):
+        unsupervised.build_code_encoder(0)
+    with pytest.raises(ValueError, match="hidden_units must be one or more layer widths"):
+        unsupervised.build_code_decoder(4, hidden_units=())
+    with pytest.raises(ValueError, match="n_classes must be 0"):
+        unsupervised.build_code_encoder(4, n_classes=-1)
+
+
 def test_train_autoencoder_fits_and_names():
     images = np.random.default_rng(0).random((16, 28, 28)).astype("float32")
     autoencoder, encoder, history = unsupervised.train_autoencoder(
