@@ -107,7 +107,7 @@ COURSE = course.course_notebooks()
 # Notebooks whose exercises have no worked solutions yet: each is reported as skipped, its
 # exercises keep an invisible placeholder instead of a link, and README says "to come". The
 # list only shrinks: a notebook that gains its solutions notebook must leave it.
-SOLUTIONS_PENDING = {"02", "04", "05", "06", "07", "08", "09", "11", "12", "13", "14", "15", "16",
+SOLUTIONS_PENDING = {"02", "04", "05", "06", "07", "08", "11", "12", "13", "14", "15", "16",
                      "19", "20"}
 
 
