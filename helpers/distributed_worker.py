@@ -185,7 +185,7 @@ class _Progress(keras.callbacks.Callback):
     """Log ``[worker N] epoch E step S loss L`` lines and keep ``progress-N.txt`` current.
 
     ``progress-N.txt`` holds ``epoch step`` (1-based, the last finished step), rewritten
-    after every step, so whoever kills the worker knows exactly how far it got.
+    after every step (atomically), so whoever kills the worker knows exactly how far it got.
     """
 
     def __init__(self, tag: str, every: int, step_delay: float, progress_file: Path):
@@ -203,7 +203,10 @@ class _Progress(keras.callbacks.Callback):
             print(f"{self.tag} training starts at epoch {epoch + 1}", flush=True)
 
     def on_train_batch_end(self, batch, logs=None):
-        self.progress_file.write_text(f"{self.epoch + 1} {batch + 1}\n")
+        # Written aside and renamed into place, so a kill never leaves a half-written file behind.
+        partial = self.progress_file.with_suffix(".partial")
+        partial.write_text(f"{self.epoch + 1} {batch + 1}\n")
+        os.replace(partial, self.progress_file)
         if self.step_delay:
             time.sleep(self.step_delay)
         if (batch + 1) % self.every == 0:
